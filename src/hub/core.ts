@@ -1,0 +1,93 @@
+/**
+ * The seam between the hub's core (agents, auth, topics, messages, WebSocket: src/hub/*) and the
+ * feature areas that plug into it (tasks, pipelines, delegation, utilities: src/hub/tasks/*, ...).
+ * The core builds one `HubCore` and hands it to every area's `register(core)`.
+ */
+import type { Database } from 'better-sqlite3';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Message, Topic } from '../protocol/index.js';
+
+/** Error a route throws to answer `{"detail": message}` with `status`. */
+export class HubError extends Error {
+  override readonly name = 'HubError';
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+}
+
+export type AuthMode = 'required' | 'legacy';
+
+export interface NewTopic {
+  name: string;
+  description?: string;
+  type: 'broadcast' | 'discussion' | 'p2p' | 'collaborative';
+  visibility?: 'public' | 'private';
+  join_method?: 'open' | 'invite_only';
+  creator_agent_id: string | null;
+}
+
+export interface NewMessage {
+  topic_id: string;
+  sender_id: string;
+  sender_type?: 'human' | 'agent' | 'system';
+  source?: string;
+  content: string;
+  content_type?: string;
+  semantic_type?: string;
+  reply_to?: string | null;
+  metadata?: Record<string, unknown> | null;
+  /** Extra fields copied onto the stored and pushed message (e.g. task_id). */
+  extra?: Record<string, unknown>;
+}
+
+export interface HubCore {
+  readonly db: Database;
+  readonly app: FastifyInstance;
+  readonly log: Logger;
+  readonly dataDir: string;
+  readonly authMode: AuthMode;
+  /** ISO time now (the hub's one clock). */
+  now(): string;
+
+  auth: {
+    /**
+     * The agent making this request. In `required` mode: from `Authorization: Bearer` or
+     * `X-Agent-Token`; if `claimed` (an agent id named in the query/body) differs → 403.
+     * In `legacy` mode a valid token still wins; without one, `claimed` is trusted.
+     * No agent → 401.
+     */
+    callerAgent(req: FastifyRequest, claimed?: string | null): string;
+    /** Same, but returns undefined instead of throwing when there is no credential at all. */
+    optionalCallerAgent(req: FastifyRequest, claimed?: string | null): string | undefined;
+    agentExists(agentId: string): boolean;
+  };
+
+  topics: {
+    get(topicId: string): Topic | undefined;
+    create(t: NewTopic): Topic;
+    /** Removes the topic, its members and messages. */
+    remove(topicId: string): void;
+    addMember(topicId: string, agentId: string, role?: 'owner' | 'admin' | 'member' | 'observer'): void;
+    removeMember(topicId: string, agentId: string): void;
+    members(topicId: string): string[];
+    isMember(topicId: string, agentId: string): boolean;
+  };
+
+  messages: {
+    /** Stores the message and pushes `new_message` to every member of the topic (sender included). */
+    post(m: NewMessage): Message;
+  };
+
+  push: {
+    /** Sends a JSON frame to every open socket of these agents. */
+    toAgents(agentIds: Iterable<string>, frame: Record<string, unknown>): void;
+  };
+}
+
+/** A feature area: registers its tables (idempotent `CREATE TABLE IF NOT EXISTS`) and routes. */
+export type HubArea = (core: HubCore) => void | Promise<void>;

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/** Limits shared by hub and client (wtt-protocol.md gives none; these are ours, see docs/hub.md). */
+export const LIMITS = Object.freeze({
+  /** Largest message `content`, in bytes of UTF-8. */
+  maxContentBytes: 64 * 1024,
+  /** Largest WebSocket frame or REST body, in bytes. */
+  maxFrameBytes: 1024 * 1024,
+  /** Largest task `output`, in characters (the original wrote at most 50,000). */
+  maxTaskOutputChars: 50_000,
+});
+
+/** Agent ids issued by the hub look like `agent-<12 hex>`; other servers may use any non-empty string. */
+export const AgentId = z.string().min(1).max(200);
+export type AgentId = z.infer<typeof AgentId>;
+
+export const TopicId = z.string().min(1).max(200);
+export type TopicId = z.infer<typeof TopicId>;
+
+export const MessageId = z.string().min(1).max(200);
+export type MessageId = z.infer<typeof MessageId>;
+
+/** ISO-8601 timestamp string as the server writes it. */
+export const Timestamp = z.string().min(1);
+
+/** `{"detail": "..."}`; FastAPI validation errors put a list there. */
+export const ErrorBody = z.looseObject({
+  detail: z.union([z.string(), z.array(z.looseObject({ msg: z.string().optional() }))]),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** A list the server may return bare or wrapped in one of the keys clients know (§2.1). */
+export function listOf<T extends z.ZodType>(item: T) {
+  const arr = z.array(item);
+  return z.union([
+    arr,
+    z
+      .looseObject({
+        messages: arr.optional(),
+        items: arr.optional(),
+        tasks: arr.optional(),
+        pipelines: arr.optional(),
+        agents: arr.optional(),
+        conversations: arr.optional(),
+        delegations: arr.optional(),
+        topics: arr.optional(),
+        data: arr.optional(),
+      })
+      .transform((o) => o.messages ?? o.items ?? o.tasks ?? o.pipelines ?? o.agents ?? o.conversations ?? o.delegations ?? o.topics ?? o.data ?? []),
+  ]);
+}
+
+/** Query/body booleans arrive as real booleans or as the strings clients send. */
+export const LooseBool = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((s) => s === 'true' || s === '1' || s === 'yes'),
+]);
+
+/** A positive integer that may arrive as a query string. */
+export const QueryInt = z.coerce.number().int();
