@@ -1,15 +1,25 @@
+/**
+ * Configuration, once: the process environment over `<skill dir>/.env` → one zod schema → a frozen
+ * `Config`. Every variable the runtime reads is in `EnvSchema` (and documented in .env.example and
+ * docs/configuration.md). Errors name the key, where the value came from and the bad value — never
+ * the value of a secret.
+ */
 import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { parseEnvText } from './env-file.js';
 import { WttError } from './errors.js';
 
-/** The repository root: the skill folder unless WTT_SKILL_DIR names another. */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), existsSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json')) ? '..' : '../..');
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/** The repository root (src/ → .., dist/src/ → ../..): the skill folder unless WTT_SKILL_DIR names another. */
+export const REPO_ROOT = resolve(HERE, existsSync(join(HERE, '..', 'package.json')) ? '..' : '../..');
 
 /** Defaults, with units in the names. */
 export const DEFAULTS = Object.freeze({
+  /** The local hub; the public WTT network is https://www.waxbyte.com. */
   apiUrl: 'http://127.0.0.1:8787',
   pollIntervalS: 30,
   heartbeatS: 15,
@@ -18,51 +28,85 @@ export const DEFAULTS = Object.freeze({
   maxConcurrentTasks: 4,
   taskMaxRuntimeS: 600,
   taskStaleTimeoutS: 900,
+  /** First wait before retrying a failed registration; doubles up to `registerRetryMaxS`. */
+  registerRetryS: 30,
+  registerRetryMaxS: 600,
   hubHost: '127.0.0.1',
   hubPort: 8787,
   openclawAgentId: 'main',
   logLevel: 'info',
 });
 
-const seconds = (key: string, min: number, def: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return def;
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < min) {
-        ctx.addIssue({ code: 'custom', message: `${key} must be a number of seconds ≥ ${min}, got '${v}'` });
-        return z.NEVER;
-      }
-      return n;
-    });
+/** Where a value came from, for error messages. */
+type Origin = (key: string) => string;
 
-const count = (key: string, min: number, def: number) =>
-  z
+/** Keys whose values are secrets: validated, never echoed. */
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['WTT_AGENT_TOKEN', 'WTT_BEARER_TOKEN', 'OPENCLAW_GATEWAY_TOKEN']);
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const blank = (v: string | undefined): v is undefined => v === undefined || v.trim() === '';
+
+function numberOf(key: string, min: number, max: number, def: number, integer: boolean, unit: string) {
+  return z
     .string()
     .optional()
     .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return def;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) {
-        ctx.addIssue({ code: 'custom', message: `${key} must be a whole number ≥ ${min}, got '${v}'` });
+      if (blank(v)) return def;
+      const n = Number(v.trim());
+      if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+        const range = max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`;
+        ctx.addIssue({ code: 'custom', message: `${key} must be ${integer ? 'a whole number' : 'a number'}${unit} ${range}, got '${v}'` });
         return z.NEVER;
       }
       return n;
     });
+}
+
+const seconds = (key: string, min: number, def: number) => numberOf(key, min, Infinity, def, false, ' of seconds');
+const count = (key: string, min: number, def: number, max = Infinity) => numberOf(key, min, max, def, true, '');
 
 const optionalText = z
   .string()
   .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+  .transform((v) => (blank(v) ? undefined : v.trim()));
 
-const httpUrl = (key: string, schemes: readonly string[]) =>
+/** A free-text value matching `re`; the message names the expected shape. */
+const pattern = (key: string, re: RegExp, what: string) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return undefined;
+      if (blank(v)) return undefined;
+      const t = v.trim();
+      if (!re.test(t)) {
+        ctx.addIssue({ code: 'custom', message: `${key} must be ${what}, got '${v}'` });
+        return z.NEVER;
+      }
+      return t;
+    });
+
+/** A secret: one printable word; the message never repeats the value. */
+const secret = (key: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (blank(v)) return undefined;
+      const t = v.trim();
+      if (!/^[\x21-\x7e]+$/.test(t) || t.length > 4096) {
+        ctx.addIssue({ code: 'custom', message: `${key} must be one word of printable characters without spaces (the value is hidden)` });
+        return z.NEVER;
+      }
+      return t;
+    });
+
+const url = (key: string, schemes: readonly string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (blank(v)) return undefined;
       let u: URL;
       try {
         u = new URL(v.trim());
@@ -71,23 +115,71 @@ const httpUrl = (key: string, schemes: readonly string[]) =>
         return z.NEVER;
       }
       if (!schemes.includes(u.protocol.replace(':', ''))) {
-        ctx.addIssue({ code: 'custom', message: `${key} must use ${schemes.join(' or ')}, got '${u.protocol}'` });
+        ctx.addIssue({ code: 'custom', message: `${key} must use ${schemes.join(' or ')}, got '${v}'` });
+        return z.NEVER;
+      }
+      if (u.username || u.password) {
+        ctx.addIssue({ code: 'custom', message: `${key} must not carry a user name or password (use the token variables)` });
         return z.NEVER;
       }
       return v.trim().replace(/\/+$/, '');
     });
 
+const ROUTE_WORD = /^[A-Za-z0-9_.:@+-]{1,200}$/;
+
+const targets = (key: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (blank(v)) return undefined;
+      const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const t of list) {
+        if (!ROUTE_WORD.test(t)) {
+          ctx.addIssue({ code: 'custom', message: `${key} must be a comma list of chat ids or handles, got '${t}'` });
+          return z.NEVER;
+        }
+      }
+      return list;
+    });
+
+export interface ImRoute {
+  channel: string;
+  target: string;
+}
+
+const fallbacks = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const out: ImRoute[] = [];
+    if (blank(v)) return out;
+    for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const i = part.indexOf(':');
+      const channel = part.slice(0, i);
+      const target = part.slice(i + 1);
+      if (i <= 0 || !/^[A-Za-z0-9_-]+$/.test(channel) || !ROUTE_WORD.test(target)) {
+        ctx.addIssue({ code: 'custom', message: `WTT_IM_FALLBACKS must be a comma list of channel:target, got '${part}'` });
+        return z.NEVER;
+      }
+      out.push({ channel, target });
+    }
+    return out;
+  });
+
 /** Every environment variable the runtime reads (see .env.example). */
 export const EnvSchema = z.object({
-  WTT_AGENT_ID: optionalText,
-  WTT_AGENT_TOKEN: optionalText,
-  WTT_API_URL: httpUrl('WTT_API_URL', ['http', 'https']),
-  WTT_WS_URL: httpUrl('WTT_WS_URL', ['ws', 'wss']),
-  WTT_BEARER_TOKEN: optionalText,
-  WTT_IM_CHANNEL: optionalText,
-  WTT_IM_TARGET: optionalText,
-  WTT_IM_TARGETS: optionalText,
-  WTT_IM_FALLBACKS: optionalText,
+  WTT_SKILL_DIR: optionalText,
+  WTT_STATE_DIR: optionalText,
+  WTT_AGENT_ID: pattern('WTT_AGENT_ID', /^[A-Za-z0-9._:@-]{1,200}$/, 'an agent id (letters, digits and . _ : @ -)'),
+  WTT_AGENT_TOKEN: secret('WTT_AGENT_TOKEN'),
+  WTT_API_URL: url('WTT_API_URL', ['http', 'https']),
+  WTT_WS_URL: url('WTT_WS_URL', ['ws', 'wss']),
+  WTT_BEARER_TOKEN: secret('WTT_BEARER_TOKEN'),
+  WTT_IM_CHANNEL: pattern('WTT_IM_CHANNEL', /^[A-Za-z0-9_-]{1,64}$/, 'a channel name such as telegram'),
+  WTT_IM_TARGET: targets('WTT_IM_TARGET'),
+  WTT_IM_TARGETS: targets('WTT_IM_TARGETS'),
+  WTT_IM_FALLBACKS: fallbacks,
   WTT_POLL_INTERVAL: seconds('WTT_POLL_INTERVAL', 1, DEFAULTS.pollIntervalS),
   WTT_HEARTBEAT_S: seconds('WTT_HEARTBEAT_S', 1, DEFAULTS.heartbeatS),
   WTT_LIVENESS_S: seconds('WTT_LIVENESS_S', 2, DEFAULTS.livenessS),
@@ -95,27 +187,34 @@ export const EnvSchema = z.object({
   WTT_MAX_CONCURRENT_TASKS: count('WTT_MAX_CONCURRENT_TASKS', 1, DEFAULTS.maxConcurrentTasks),
   WTT_TASK_MAX_RUNTIME: seconds('WTT_TASK_MAX_RUNTIME', 1, DEFAULTS.taskMaxRuntimeS),
   WTT_TASK_STALE_TIMEOUT: seconds('WTT_TASK_STALE_TIMEOUT', 1, DEFAULTS.taskStaleTimeoutS),
+  WTT_REGISTER_RETRY_S: seconds('WTT_REGISTER_RETRY_S', 1, DEFAULTS.registerRetryS),
   WTT_AGENT_NAME: optionalText,
   WTT_DISPLAY_NAME: optionalText,
-  WTT_STATE_DIR: optionalText,
   WTT_LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .string()
     .optional()
-    .catch(() => DEFAULTS.logLevel as 'info'),
+    .transform((v, ctx) => {
+      if (blank(v)) return DEFAULTS.logLevel;
+      const t = v.trim().toLowerCase();
+      if (!(LOG_LEVELS as readonly string[]).includes(t)) {
+        ctx.addIssue({ code: 'custom', message: `WTT_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${v}'` });
+        return z.NEVER;
+      }
+      return t;
+    }),
   WTT_HUB_HOST: optionalText,
-  WTT_HUB_PORT: count('WTT_HUB_PORT', 0, DEFAULTS.hubPort),
+  WTT_HUB_PORT: count('WTT_HUB_PORT', 0, DEFAULTS.hubPort, 65535),
   OPENCLAW_HOME: optionalText,
+  OPENCLAW_STATE_DIR: optionalText,
   OPENCLAW_CONFIG_PATH: optionalText,
-  OPENCLAW_AGENT_ID: optionalText,
-  OPENCLAW_GATEWAY_URL: httpUrl('OPENCLAW_GATEWAY_URL', ['http', 'https']),
-  OPENCLAW_GATEWAY_TOKEN: optionalText,
+  OPENCLAW_AGENT_ID: pattern('OPENCLAW_AGENT_ID', /^[A-Za-z0-9_-]{1,100}$/, 'an OpenClaw agent id such as main'),
+  OPENCLAW_GATEWAY_URL: url('OPENCLAW_GATEWAY_URL', ['http', 'https']),
+  OPENCLAW_GATEWAY_TOKEN: secret('OPENCLAW_GATEWAY_TOKEN'),
   OPENCLAW_BIN: optionalText,
 });
 
-export interface ImRoute {
-  channel: string;
-  target: string;
-}
+/** The variables the runtime reads, in documentation order. */
+export const ENV_KEYS: readonly string[] = Object.freeze(Object.keys(EnvSchema.shape));
 
 export interface Config {
   skillDir: string;
@@ -136,10 +235,16 @@ export interface Config {
   maxConcurrentTasks: number;
   taskMaxRuntimeMs: number;
   taskStaleTimeoutMs: number;
+  /** First wait before a failed registration is retried (doubles up to registerRetryMaxMs). */
+  registerRetryMs: number;
+  registerRetryMaxMs: number;
+  /** Sent as `display_name` when registering (WTT_DISPLAY_NAME). */
+  displayName: string | undefined;
   mentionNames: readonly string[];
   logLevel: string;
   hubHost: string;
   hubPort: number;
+  /** OpenClaw's state directory (`~/.openclaw`; OPENCLAW_STATE_DIR, or `$OPENCLAW_HOME/.openclaw`). */
   openclawHome: string;
   openclawConfigPath: string;
   openclawAgentId: string;
@@ -153,15 +258,65 @@ export function deriveWsUrl(apiUrl: string): string {
   return `${apiUrl.replace(/^http/, 'ws').replace(/\/+$/, '')}/ws`;
 }
 
-export function skillDirFrom(env: NodeJS.ProcessEnv): string {
-  const d = env.WTT_SKILL_DIR?.trim();
-  return d ? resolve(d) : REPO_ROOT;
+/** `~` and `~/x` → the home directory. */
+function expandHome(p: string, home: string): string {
+  if (p === '~') return home;
+  if (p.startsWith('~/')) return join(home, p.slice(2));
+  return p;
 }
 
-/** Read `<skillDir>/.env` as key → value; missing file → {}. Parse problems are the .env module's job. */
+export function skillDirFrom(env: NodeJS.ProcessEnv): string {
+  const d = env.WTT_SKILL_DIR?.trim();
+  return d ? resolve(expandHome(d, env.HOME || homedir())) : REPO_ROOT;
+}
+
+/**
+ * Reads `<skillDir>/.env` as key → value; a missing file → {}. A file that does not parse throws
+ * WTT_ERR_ENV_PARSE naming the line.
+ */
 export function readEnvFile(path: string): Record<string, string> {
-  if (!existsSync(path)) return {};
-  return parseDotenv(readFileSync(path));
+  return readEnvFileWithLines(path).values;
+}
+
+function readEnvFileWithLines(path: string): { values: Record<string, string>; lineOf: Map<string, number> } {
+  if (!existsSync(path)) return { values: {}, lineOf: new Map() };
+  const parsed = parseEnvText(readFileSync(path, 'utf8'), path);
+  const lineOf = new Map<string, number>();
+  parsed.lines.forEach((l, i) => {
+    if (l.kind === 'pair') lineOf.set(l.key, i + 1);
+  });
+  return { values: parsed.values, lineOf };
+}
+
+/** Levenshtein distance, for "did you mean" on misspelt variable names. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j] as number;
+      row[j] = Math.min(cur + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length] as number;
+}
+
+/** A variable that looks like a misspelling of one we read (`WTT_API_ULR` → `WTT_API_URL`). */
+export function misspeltKey(key: string): string | undefined {
+  if (!key.startsWith('WTT_') && !key.startsWith('OPENCLAW_')) return undefined;
+  if (ENV_KEYS.includes(key)) return undefined;
+  let best: string | undefined;
+  let bestD = 3;
+  for (const k of ENV_KEYS) {
+    const d = distance(key, k);
+    if (d < bestD) {
+      best = k;
+      bestD = d;
+    }
+  }
+  return best;
 }
 
 export interface LoadConfigOptions {
@@ -174,33 +329,44 @@ export interface LoadConfigOptions {
 /** Environment + `<skill dir>/.env` (never overriding the environment) → a validated, frozen Config. */
 export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
   const env = opts.env ?? process.env;
+  const home = env.HOME || homedir();
   const skillDir = skillDirFrom(env);
   const envFile = join(skillDir, '.env');
-  const fileVars = opts.ignoreEnvFile ? {} : readEnvFile(envFile);
-  const merged: Record<string, string | undefined> = { ...fileVars };
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) merged[k] = v;
+  const file = opts.ignoreEnvFile ? { values: {}, lineOf: new Map<string, number>() } : readEnvFileWithLines(envFile);
+  const merged: Record<string, string | undefined> = { ...file.values };
+  const fromEnv = new Set<string>();
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined) {
+      merged[k] = v;
+      fromEnv.add(k);
+    }
+  }
+  const origin: Origin = (key) => (fromEnv.has(key) ? 'the environment' : `${envFile} line ${file.lineOf.get(key) ?? '?'}`);
+
+  const problems: string[] = [];
+  for (const k of Object.keys(file.values)) {
+    const near = misspeltKey(k);
+    if (near) problems.push(`${k} is not a variable wtt reads; did you mean ${near}? (${origin(k)})`);
+  }
   const r = EnvSchema.safeParse(merged);
   if (!r.success) {
-    const lines = r.error.issues.map((i) => i.message.includes(String(i.path[0])) ? i.message : `${String(i.path[0])}: ${i.message}`);
-    throw new WttError('WTT_ERR_CONFIG', { message: `Configuration error:\n- ${lines.join('\n- ')}` });
+    for (const i of r.error.issues) {
+      const key = String(i.path[0]);
+      const msg = i.message.includes(key) ? i.message : `${key}: ${i.message}`;
+      problems.push(`${msg} (from ${origin(key)})`);
+    }
+  }
+  if (!r.success || problems.length > 0) {
+    throw new WttError('WTT_ERR_CONFIG', { message: `Configuration error:\n- ${problems.join('\n- ')}` });
   }
   const e = r.data;
   const apiUrl = e.WTT_API_URL ?? DEFAULTS.apiUrl;
-  const home = env.HOME ?? process.env.HOME ?? '.';
-  const openclawHome = e.OPENCLAW_HOME ?? join(home, '.openclaw');
-  const stateDir = e.WTT_STATE_DIR ? (isAbsolute(e.WTT_STATE_DIR) ? e.WTT_STATE_DIR : resolve(skillDir, e.WTT_STATE_DIR)) : join(skillDir, '.wtt');
-  const targets = (e.WTT_IM_TARGETS ?? e.WTT_IM_TARGET ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const fallbacks: ImRoute[] = [];
-  for (const part of (e.WTT_IM_FALLBACKS ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
-    const i = part.indexOf(':');
-    if (i <= 0 || i === part.length - 1) {
-      throw new WttError('WTT_ERR_CONFIG', { message: `Configuration error:\n- WTT_IM_FALLBACKS must be a comma list of channel:target, got '${part}'` });
-    }
-    fallbacks.push({ channel: part.slice(0, i), target: part.slice(i + 1) });
-  }
+  const openclawHome = e.OPENCLAW_STATE_DIR
+    ? resolve(expandHome(e.OPENCLAW_STATE_DIR, home))
+    : join(e.OPENCLAW_HOME ? resolve(expandHome(e.OPENCLAW_HOME, home)) : home, '.openclaw');
+  const stateDir = e.WTT_STATE_DIR
+    ? (isAbsolute(expandHome(e.WTT_STATE_DIR, home)) ? expandHome(e.WTT_STATE_DIR, home) : resolve(skillDir, e.WTT_STATE_DIR))
+    : join(skillDir, '.wtt');
   const config: Config = {
     skillDir,
     envFile,
@@ -211,8 +377,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
     wsUrl: e.WTT_WS_URL ?? deriveWsUrl(apiUrl),
     bearerToken: e.WTT_BEARER_TOKEN,
     imChannel: e.WTT_IM_CHANNEL,
-    imTargets: Object.freeze(targets),
-    imFallbacks: Object.freeze(fallbacks),
+    imTargets: Object.freeze([...(e.WTT_IM_TARGETS ?? e.WTT_IM_TARGET ?? [])]),
+    imFallbacks: Object.freeze(e.WTT_IM_FALLBACKS.map((f) => Object.freeze(f))),
     pollIntervalMs: e.WTT_POLL_INTERVAL * 1000,
     heartbeatMs: e.WTT_HEARTBEAT_S * 1000,
     livenessMs: e.WTT_LIVENESS_S * 1000,
@@ -220,12 +386,15 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
     maxConcurrentTasks: e.WTT_MAX_CONCURRENT_TASKS,
     taskMaxRuntimeMs: e.WTT_TASK_MAX_RUNTIME * 1000,
     taskStaleTimeoutMs: e.WTT_TASK_STALE_TIMEOUT * 1000,
+    registerRetryMs: e.WTT_REGISTER_RETRY_S * 1000,
+    registerRetryMaxMs: Math.max(e.WTT_REGISTER_RETRY_S, DEFAULTS.registerRetryMaxS) * 1000,
+    displayName: e.WTT_DISPLAY_NAME,
     mentionNames: Object.freeze([e.WTT_AGENT_NAME, e.WTT_DISPLAY_NAME].filter((x): x is string => Boolean(x))),
-    logLevel: e.WTT_LOG_LEVEL ?? DEFAULTS.logLevel,
+    logLevel: e.WTT_LOG_LEVEL,
     hubHost: e.WTT_HUB_HOST ?? DEFAULTS.hubHost,
     hubPort: e.WTT_HUB_PORT,
     openclawHome,
-    openclawConfigPath: e.OPENCLAW_CONFIG_PATH ?? join(openclawHome, 'openclaw.json'),
+    openclawConfigPath: e.OPENCLAW_CONFIG_PATH ? resolve(expandHome(e.OPENCLAW_CONFIG_PATH, home)) : join(openclawHome, 'openclaw.json'),
     openclawAgentId: e.OPENCLAW_AGENT_ID ?? DEFAULTS.openclawAgentId,
     gatewayUrl: e.OPENCLAW_GATEWAY_URL,
     gatewayToken: e.OPENCLAW_GATEWAY_TOKEN,
@@ -234,7 +403,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
   return Object.freeze(config);
 }
 
-/** `abcd…wxyz` (or `a…z` for short tokens); never the whole secret. */
+/** `abcd…wxyz` (or `a…z` for tokens of 8 characters or fewer); never the whole secret. */
 export function maskToken(token: string | undefined): string {
   if (!token) return '(unset)';
   if (token.length <= 8) return `${token.slice(0, 1)}…${token.slice(-1)}`;
