@@ -40,7 +40,10 @@ export interface NewMessage {
   content_type?: string;
   semantic_type?: string;
   reply_to?: string | null;
-  metadata?: Record<string, unknown> | null;
+  /** The content is end-to-end ciphertext (§4.7); stored and relayed as is. */
+  encrypted?: boolean;
+  /** An object, or a string the client sent as is. */
+  metadata?: Record<string, unknown> | string | null;
   /** Extra fields copied onto the stored and pushed message (e.g. task_id). */
   extra?: Record<string, unknown>;
 }
@@ -76,6 +79,12 @@ export interface HubCore {
     removeMember(topicId: string, agentId: string): void;
     members(topicId: string): string[];
     isMember(topicId: string, agentId: string): boolean;
+    /**
+     * The p2p topic of two agents (both members), created on first use; the same topic
+     * `POST /messages/p2p` uses. Optional so a core without it still compiles; the tasks area's
+     * `/manager/p2p-as` needs it (added by the tasks area).
+     */
+    p2pTopic?(a: string, b: string): Topic;
   };
 
   messages: {

@@ -1,0 +1,22 @@
+/** Everything the core's routes and WebSocket handler share. */
+import type { Agents } from './agents.js';
+import type { Auth } from './auth.js';
+import type { Clock } from './clock.js';
+import type { Connections } from './connections.js';
+import type { HubCore } from './core.js';
+import type { Messages } from './messages.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { Topics } from './topics.js';
+
+export interface HubContext {
+  readonly core: HubCore;
+  readonly agents: Agents;
+  readonly topics: Topics;
+  readonly messages: Messages;
+  readonly auth: Auth;
+  readonly conns: Connections;
+  readonly limiter: RateLimiter | undefined;
+  readonly clock: Clock;
+  /** How long a WebSocket may stay unauthenticated in `required` mode. */
+  readonly wsAuthTimeoutMs: number;
+}

@@ -1,0 +1,56 @@
+/** HTTP plumbing: every error leaves as `{"detail": "..."}` with an honest status; zod parsing helpers. */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { HubError } from './core.js';
+
+/** Parse `value` with a protocol schema; problems → 422 naming the fields. */
+export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'body'): z.output<T> {
+  const r = schema.safeParse(value ?? {});
+  if (r.success) return r.data;
+  throw new HubError(422, describeIssues(r.error, where));
+}
+
+export function describeIssues(error: z.ZodError, where: string): string {
+  return error.issues
+    .map((i) => {
+      const path = i.path.map(String).join('.');
+      return `${path ? `${where}.${path}` : where}: ${i.message}`;
+    })
+    .join('; ');
+}
+
+/** Query parameters shared by list endpoints. */
+export const intParam = (name: string, def: number, min: number, max: number) =>
+  z
+    .union([z.string(), z.number()])
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return def;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from ${min} to ${max}, got '${v}'` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+export function installErrorHandling(app: FastifyInstance, log: Logger): void {
+  app.setErrorHandler((err: FastifyError | HubError, req, reply) => {
+    if (err instanceof HubError) {
+      void reply.code(err.status).headers(err.headers).send({ detail: err.message });
+      return;
+    }
+    const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+    if (status >= 400 && status < 500) {
+      const detail = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body is larger than ${app.initialConfig.bodyLimit} bytes` : err.message;
+      void reply.code(status).send({ detail });
+      return;
+    }
+    log.error({ err, method: req.method, url: req.routeOptions.url }, 'request failed');
+    void reply.code(500).send({ detail: 'internal server error' });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ detail: `not found: ${req.method} ${req.url.split('?')[0]}` });
+  });
+}

@@ -1,0 +1,173 @@
+/**
+ * `buildHub(opts)`: the local WTT hub (REST + WebSocket on SQLite), unstarted. `listen()` starts it,
+ * `close()` closes sockets, the server and the database.
+ */
+import websocket from '@fastify/websocket';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { LIMITS } from '../protocol/index.js';
+import { Agents } from './agents.js';
+import { DEFAULT_AREAS } from './areas.js';
+import { Auth } from './auth.js';
+import { makeClock } from './clock.js';
+import { Connections } from './connections.js';
+import type { HubContext } from './context.js';
+import { HubError, type AuthMode, type HubArea, type HubCore } from './core.js';
+import { openHubDb } from './db.js';
+import { installErrorHandling } from './http.js';
+import { Messages } from './messages.js';
+import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from './rate-limit.js';
+import { agentRoutes } from './routes/agents.js';
+import { claimedFrom } from './routes/claimed.js';
+import { healthRoutes } from './routes/health.js';
+import { messageRoutes } from './routes/messages.js';
+import { topicRoutes } from './routes/topics.js';
+import { loadOrCreateSecret } from './secrets.js';
+import { Topics } from './topics.js';
+import { WS_CLOSE, wsRoutes, type WsState } from './ws.js';
+
+export { HubError, type AuthMode, type HubArea, type HubCore } from './core.js';
+export { DEFAULT_AREAS } from './areas.js';
+export { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rate-limit.js';
+
+export const DEFAULT_HOST = '127.0.0.1';
+/** A socket that has not sent a valid `auth` frame within this time is closed (4401) in `required` mode. */
+export const DEFAULT_WS_AUTH_TIMEOUT_MS = 10_000;
+
+export interface HubOptions {
+  /** Where `hub.sqlite` and `hub.secret` live (created if missing). */
+  dataDir: string;
+  /** `required` (default): agent calls need a token. `legacy`: unauthenticated calls naming `agent_id`/`sender_id` are trusted. */
+  authMode?: AuthMode;
+  /** Per agent (or per IP when anonymous); default 6000 per 60 s; `false` turns it off. */
+  rateLimit?: RateLimitOptions | false;
+  /** A pino logger; default silent. */
+  logger?: Logger | false;
+  /** Feature areas; default `DEFAULT_AREAS`. */
+  areas?: HubArea[];
+  /** The hub's clock in epoch ms (tests move it to expire claim codes); default `Date.now`. */
+  now?: () => number;
+  /** Default 10 000 ms. */
+  wsAuthTimeoutMs?: number;
+}
+
+export interface Hub {
+  readonly core: HubCore;
+  listen(o?: { host?: string; port?: number }): Promise<{ url: string; port: number }>;
+  close(): Promise<void>;
+  /** Closes every open socket of the agent with a normal close frame; returns how many. */
+  disconnectAgent(agentId: string, code?: number, reason?: string): number;
+  /** Open sockets of one agent, or of all. */
+  connections(agentId?: string): number;
+}
+
+export async function buildHub(opts: HubOptions): Promise<Hub> {
+  if (typeof opts.dataDir !== 'string' || opts.dataDir.trim() === '') throw new TypeError('buildHub: dataDir must be a non-empty path');
+  const authMode = opts.authMode ?? 'required';
+  if (authMode !== 'required' && authMode !== 'legacy') throw new TypeError(`buildHub: authMode must be 'required' or 'legacy', got '${String(authMode)}'`);
+  const wsAuthTimeoutMs = opts.wsAuthTimeoutMs ?? DEFAULT_WS_AUTH_TIMEOUT_MS;
+  if (!Number.isFinite(wsAuthTimeoutMs) || wsAuthTimeoutMs < 1) throw new TypeError(`buildHub: wsAuthTimeoutMs must be ≥ 1, got ${wsAuthTimeoutMs}`);
+  const log = opts.logger ? opts.logger.child({ systemId: 'hub' }) : pino({ level: 'silent' });
+  const clock = makeClock(opts.now);
+  const limiter = opts.rateLimit === false ? undefined : new RateLimiter(opts.rateLimit ?? DEFAULT_RATE_LIMIT, clock.nowMs);
+
+  const db = openHubDb(opts.dataDir);
+  try {
+    const secret = loadOrCreateSecret(opts.dataDir);
+    const app = Fastify({
+      // A pino Logger is a FastifyBaseLogger; typing it so keeps `app` a plain FastifyInstance.
+      loggerInstance: log as FastifyBaseLogger,
+      logController: new LogController({ disableRequestLogging: true }),
+      bodyLimit: LIMITS.maxFrameBytes,
+      routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    });
+    await app.register(websocket, { options: { maxPayload: LIMITS.maxFrameBytes } });
+    installErrorHandling(app, log);
+
+    const conns = new Connections();
+    const agents = new Agents(db, clock, secret);
+    const topics = new Topics(db, clock);
+    const messages = new Messages(db, clock, topics, (ids, frame) => conns.send(ids, frame));
+    const auth = new Auth(authMode, agents, secret, clock);
+
+    const core: HubCore = {
+      db,
+      app,
+      log,
+      dataDir: opts.dataDir,
+      authMode,
+      now: clock.iso,
+      auth: {
+        callerAgent: (req, claimed) => auth.callerAgent(req, claimed),
+        optionalCallerAgent: (req, claimed) => auth.optionalCallerAgent(req, claimed),
+        agentExists: (id) => agents.exists(id),
+      },
+      topics: {
+        get: (id) => topics.get(id),
+        create: (t) => topics.create(t),
+        remove: (id) => topics.remove(id),
+        addMember: (topicId, agentId, role) => topics.addMember(topicId, agentId, role),
+        removeMember: (topicId, agentId) => topics.removeMember(topicId, agentId),
+        members: (id) => topics.members(id),
+        isMember: (topicId, agentId) => topics.isMember(topicId, agentId),
+        p2pTopic: (a, b) => topics.p2pTopic(a, b),
+      },
+      messages: { post: (m) => messages.post(m) },
+      push: { toAgents: (ids, frame) => void conns.send(ids, frame) },
+    };
+    const ctx: HubContext = { core, agents, topics, messages, auth, conns, limiter, clock, wsAuthTimeoutMs };
+    const wsState: WsState = { closing: false };
+
+    if (limiter) {
+      app.addHook('preHandler', async (req) => {
+        if (req.ws || req.routeOptions.url === '/health') return;
+        const wait = limiter.hit(auth.rateKey(req, claimedFrom(req, 'agent_id', 'sender_id')));
+        if (wait > 0) {
+          throw new HubError(429, `rate limit exceeded (${limiter.describe()}); retry after ${wait} s`, { 'Retry-After': String(wait) });
+        }
+      });
+    }
+    app.addHook('onResponse', async (req, reply) => {
+      log.debug({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    });
+
+    healthRoutes(app);
+    agentRoutes(app, ctx);
+    topicRoutes(app, ctx);
+    messageRoutes(app, ctx);
+    wsRoutes(app, ctx, wsState);
+    for (const area of opts.areas ?? DEFAULT_AREAS) await area(core);
+    await app.ready();
+
+    let closed: Promise<void> | undefined;
+    return {
+      core,
+      async listen(o = {}) {
+        const host = o.host ?? DEFAULT_HOST;
+        await app.listen({ host, port: o.port ?? 0 });
+        const port = (app.server.address() as AddressInfo).port;
+        const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+        log.info({ url }, 'hub listening');
+        return { url, port };
+      },
+      close() {
+        closed ??= (async () => {
+          wsState.closing = true;
+          conns.closeAll(WS_CLOSE.goingAway, 'hub shutting down');
+          try {
+            await app.close();
+          } finally {
+            db.close();
+          }
+        })();
+        return closed;
+      },
+      disconnectAgent: (agentId, code = WS_CLOSE.normal, reason = 'closed by hub') => conns.closeAgent(agentId, code, reason),
+      connections: (agentId) => conns.count(agentId),
+    };
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}

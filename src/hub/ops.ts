@@ -1,0 +1,83 @@
+/** Operations shared by REST routes and WebSocket actions, with their rules. */
+import { LIMITS, type Message } from '../protocol/index.js';
+import { HubError } from './core.js';
+import type { HubContext } from './context.js';
+import type { HistoryQuery } from './messages.js';
+
+export interface PublishInput {
+  topic_id: string;
+  content: string;
+  content_type?: string | undefined;
+  semantic_type?: string | undefined;
+  sender_type?: string | undefined;
+  source?: string | undefined;
+  reply_to?: string | null | undefined;
+  encrypted?: boolean | undefined;
+  metadata?: Record<string, unknown> | string | null | undefined;
+}
+
+export const DEFAULT_HISTORY_LIMIT = 100;
+export const MAX_HISTORY_LIMIT = 1000;
+export const DEFAULT_POLL_LIMIT = 100;
+export const MAX_POLL_LIMIT = 500;
+
+export function assertContentSize(content: string): void {
+  const bytes = Buffer.byteLength(content, 'utf8');
+  if (bytes > LIMITS.maxContentBytes) throw new HubError(413, `content is ${bytes} bytes; the limit is ${LIMITS.maxContentBytes} bytes`);
+}
+
+export function publish(ctx: HubContext, agentId: string, input: PublishInput): Message {
+  assertContentSize(input.content);
+  ctx.topics.assertCanPublish(input.topic_id, agentId);
+  const senderType = (input.sender_type ?? 'agent').toLowerCase();
+  if (senderType !== 'agent' && senderType !== 'human') throw new HubError(422, `sender_type must be agent or human, got '${input.sender_type}'`);
+  const metadata = typeof input.metadata === 'string' ? parseMetadata(input.metadata) : input.metadata;
+  return ctx.messages.post({
+    topic_id: input.topic_id,
+    sender_id: agentId,
+    sender_type: senderType,
+    source: input.source ?? 'topic',
+    content: input.content,
+    content_type: input.content_type ?? 'text',
+    semantic_type: input.semantic_type ?? 'post',
+    reply_to: input.reply_to ?? null,
+    encrypted: input.encrypted === true,
+    metadata: metadata ?? null,
+  });
+}
+
+export function p2p(
+  ctx: HubContext,
+  agentId: string,
+  input: { target: string; content: string; content_type?: string | undefined; semantic_type?: string | undefined; encrypted?: boolean | undefined },
+): Message {
+  assertContentSize(input.content);
+  if (input.target === agentId) throw new HubError(422, 'target_agent_id must be another agent, not the sender');
+  if (!ctx.agents.exists(input.target)) throw new HubError(404, `agent ${input.target} not found`);
+  const topic = ctx.topics.p2pTopic(agentId, input.target);
+  return ctx.messages.post({
+    topic_id: topic.id,
+    sender_id: agentId,
+    sender_type: 'agent',
+    source: 'p2p',
+    content: input.content,
+    content_type: input.content_type ?? 'text',
+    semantic_type: input.semantic_type ?? 'post',
+    encrypted: input.encrypted === true,
+    extra: { p2p_topic_id: topic.id, target_agent_id: input.target },
+  });
+}
+
+export function history(ctx: HubContext, reader: string | undefined, topicId: string, q: HistoryQuery): Message[] {
+  ctx.topics.visible(topicId, reader);
+  return ctx.messages.history(topicId, q, reader);
+}
+
+function parseMetadata(text: string): Record<string, unknown> | string {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : text;
+  } catch {
+    return text;
+  }
+}

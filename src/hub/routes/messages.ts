@@ -1,0 +1,82 @@
+/** Publish, history, poll, p2p, feed and p2p inbox (wtt-protocol.md §2.3 "Messages, poll, P2P, feed"). */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { P2pBody, PublishBody, TopicPublishBody } from '../../protocol/index.js';
+import type { HubContext } from '../context.js';
+import { intParam, parse } from '../http.js';
+import { assertContentSize, DEFAULT_HISTORY_LIMIT, DEFAULT_POLL_LIMIT, history, MAX_HISTORY_LIMIT, MAX_POLL_LIMIT, p2p, publish } from '../ops.js';
+import { claimedFrom, reader } from './claimed.js';
+
+const TopicParams = z.object({ topic_id: z.string().min(1).max(200) });
+const AgentParams = z.object({ agent_id: z.string().min(1).max(200) });
+
+const HistoryQuery = z.looseObject({
+  limit: intParam('limit', DEFAULT_HISTORY_LIMIT, 1, MAX_HISTORY_LIMIT),
+  offset: intParam('offset', 0, 0, 1_000_000_000),
+  before: z.string().min(1).max(200).optional(),
+  after: z.string().min(1).max(200).optional(),
+  since_id: z.string().min(1).max(200).optional(),
+});
+const PollQuery = z.looseObject({ limit: intParam('limit', DEFAULT_POLL_LIMIT, 1, MAX_POLL_LIMIT) });
+const FeedQuery = z.looseObject({
+  page: intParam('page', 1, 1, 1_000_000),
+  limit: intParam('limit', 50, 1, 500),
+  content_type: z.string().max(50).optional(),
+});
+
+/** Oversized content answers 413 before the schema's own check would answer 422. */
+function precheckContent(body: unknown): void {
+  if (typeof body === 'object' && body !== null && typeof (body as { content?: unknown }).content === 'string') {
+    assertContentSize((body as { content: string }).content);
+  }
+}
+
+export function messageRoutes(app: FastifyInstance, ctx: HubContext): void {
+  app.post('/messages/', async (req) => {
+    precheckContent(req.body);
+    const body = parse(PublishBody, req.body);
+    const agentId = ctx.auth.callerAgent(req, body.sender_id ?? claimedFrom(req, 'sender_id', 'agent_id'));
+    return publish(ctx, agentId, body);
+  });
+
+  app.post('/topics/:topic_id/messages', async (req) => {
+    const { topic_id } = parse(TopicParams, req.params, 'path');
+    precheckContent(req.body);
+    const body = parse(TopicPublishBody, req.body);
+    const agentId = ctx.auth.callerAgent(req, body.sender_id ?? claimedFrom(req, 'agent_id', 'sender_id'));
+    return publish(ctx, agentId, { ...body, topic_id });
+  });
+
+  app.get('/topics/:topic_id/messages', async (req) => {
+    const { topic_id } = parse(TopicParams, req.params, 'path');
+    const q = parse(HistoryQuery, req.query, 'query');
+    const who = reader(ctx, req, claimedFrom(req, 'agent_id'));
+    return history(ctx, who, topic_id, { limit: q.limit, offset: q.offset, before: q.before, after: q.after ?? q.since_id });
+  });
+
+  app.get('/messages/poll/:agent_id', async (req) => {
+    const { agent_id } = parse(AgentParams, req.params, 'path');
+    const q = parse(PollQuery, req.query, 'query');
+    return ctx.messages.poll(ctx.auth.callerAgent(req, agent_id), q.limit);
+  });
+
+  app.post('/messages/p2p', async (req) => {
+    precheckContent(req.body);
+    const body = parse(P2pBody, req.body);
+    const agentId = ctx.auth.callerAgent(req, body.sender_id ?? claimedFrom(req, 'sender_id', 'agent_id'));
+    return p2p(ctx, agentId, { ...body, target: (body.target_agent_id ?? body.target_id) as string });
+  });
+
+  const feedCaller = (req: FastifyRequest) => ctx.auth.callerAgent(req, claimedFrom(req, 'agent_id'));
+
+  app.get('/feed', async (req) => {
+    const q = parse(FeedQuery, req.query, 'query');
+    const agentId = feedCaller(req);
+    return { messages: ctx.messages.feed(agentId, q.page, q.limit, q.content_type), page: q.page, limit: q.limit };
+  });
+
+  app.get('/feed/p2p-inbox', async (req) => {
+    const q = parse(FeedQuery, req.query, 'query');
+    return ctx.messages.p2pInbox(feedCaller(req), q.page, q.limit);
+  });
+}

@@ -1,0 +1,222 @@
+/**
+ * WebSocket `/ws/{agent_id}` (wtt-protocol.md §4): text ping → pong, the `auth` frame, every action
+ * answered with an `action_result` echoing `request_id`, pushes to authenticated sockets only.
+ * A bad frame gets `ok:false` with a reason; it never closes the socket or crashes the hub.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import { AgentId, LIMITS, parseClientFrame, PONG, TopicCreateBody, type ClientAction } from '../protocol/index.js';
+import type { Connection } from './connections.js';
+import type { HubContext } from './context.js';
+import { HubError } from './core.js';
+import { describeIssues } from './http.js';
+import { DEFAULT_POLL_LIMIT, history, MAX_POLL_LIMIT, p2p, publish } from './ops.js';
+
+/** Close codes the hub uses (4xxx = application). */
+export const WS_CLOSE = Object.freeze({
+  normal: 1000,
+  goingAway: 1001,
+  invalidPath: 1008,
+  tooBig: 1009,
+  unauthenticated: 4401,
+  forbidden: 4403,
+});
+
+export const AUTH_REQUIRED = 'authentication required: send {"action":"auth","token":"<agent_token>"} first';
+const TOO_BIG_REASON = `frame larger than ${LIMITS.maxFrameBytes} bytes`;
+
+export interface WsState {
+  closing: boolean;
+}
+
+export function wsRoutes(app: FastifyInstance, ctx: HubContext, state: WsState): void {
+  app.get('/ws/:agent_id', { websocket: true }, (socket, req) => {
+    const raw = (req.params as { agent_id?: unknown }).agent_id;
+    const id = AgentId.safeParse(raw);
+    if (!id.success) {
+      socket.close(WS_CLOSE.invalidPath, 'invalid agent id in path');
+      return;
+    }
+    giveTooBigAReason(socket);
+    const legacy = ctx.auth.mode === 'legacy';
+    if (legacy) ctx.agents.ensureLegacy(id.data);
+    const conn: Connection = { agentId: id.data, socket, authed: legacy };
+    ctx.conns.add(conn);
+    const log = ctx.core.log.child({ systemId: 'hub-ws', agent_id: conn.agentId });
+
+    let authTimer: NodeJS.Timeout | undefined;
+    if (!legacy) {
+      authTimer = setTimeout(() => {
+        if (conn.authed || socket.readyState !== socket.OPEN) return;
+        reply(socket, { ok: false, error: `${AUTH_REQUIRED} (timed out)` });
+        socket.close(WS_CLOSE.unauthenticated, 'authentication timeout');
+      }, ctx.wsAuthTimeoutMs);
+      authTimer.unref();
+    }
+
+    socket.on('message', (data, isBinary) => {
+      if (state.closing) return;
+      if (isBinary) {
+        reply(socket, { ok: false, error: 'binary frames are not supported; send JSON text' });
+        return;
+      }
+      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      try {
+        onText(ctx, conn, text, () => clearTimeout(authTimer));
+      } catch (err) {
+        log.error({ err }, 'websocket frame handling failed');
+        reply(socket, { ok: false, error: 'internal error' });
+      }
+    });
+    socket.on('close', () => {
+      clearTimeout(authTimer);
+      ctx.conns.remove(conn);
+    });
+    socket.on('error', (err) => log.debug({ err: { message: err.message } }, 'websocket error'));
+  });
+}
+
+function onText(ctx: HubContext, conn: Connection, text: string, authenticated: () => void): void {
+  const parsed = parseClientFrame(text);
+  if (parsed.kind === 'ping') {
+    conn.socket.send(PONG);
+    return;
+  }
+  if (parsed.kind === 'pong') return;
+  if (parsed.kind === 'invalid') {
+    reply(conn.socket, { request_id: parsed.request_id, ok: false, error: parsed.reason });
+    return;
+  }
+  const action = parsed.action;
+  const request_id = action.request_id;
+  if (action.action === 'auth') {
+    onAuth(ctx, conn, action.token, request_id, authenticated);
+    return;
+  }
+  if (!conn.authed) {
+    reply(conn.socket, { request_id, ok: false, error: AUTH_REQUIRED });
+    return;
+  }
+  if (ctx.limiter) {
+    const wait = ctx.limiter.hit(`agent:${conn.agentId}`);
+    if (wait > 0) {
+      reply(conn.socket, { request_id, ok: false, error: `rate limit exceeded (${ctx.limiter.describe()}); retry after ${wait} s`, retry_after: wait });
+      return;
+    }
+  }
+  try {
+    reply(conn.socket, { request_id, ok: true, data: runAction(ctx, conn.agentId, action) });
+  } catch (err) {
+    if (err instanceof HubError) {
+      reply(conn.socket, { request_id, ok: false, error: err.message, status: err.status });
+      return;
+    }
+    throw err;
+  }
+}
+
+function onAuth(ctx: HubContext, conn: Connection, token: string, request_id: string | undefined, authenticated: () => void): void {
+  const p = ctx.auth.resolveToken(token);
+  if (!p) {
+    reply(conn.socket, { request_id, ok: false, error: 'invalid or expired token' });
+    conn.socket.close(WS_CLOSE.unauthenticated, 'invalid token');
+    return;
+  }
+  const agentId = p.kind === 'agent' ? p.agentId : ctx.agents.agentOfUser(p.userId, conn.agentId);
+  if (agentId !== conn.agentId) {
+    reply(conn.socket, { request_id, ok: false, error: `this token does not belong to agent ${conn.agentId}` });
+    conn.socket.close(WS_CLOSE.forbidden, 'token belongs to another agent');
+    return;
+  }
+  conn.authed = true;
+  authenticated();
+  const profile = ctx.agents.get(conn.agentId);
+  reply(conn.socket, {
+    request_id,
+    ok: true,
+    data: { authenticated: true, agent_id: conn.agentId, agent_display_name: profile?.display_name ?? conn.agentId },
+  });
+}
+
+function runAction(ctx: HubContext, agentId: string, a: Exclude<ClientAction, { action: 'auth' }>): unknown {
+  for (const key of ['agent_id', 'sender_id'] as const) {
+    const named = (a as Record<string, unknown>)[key];
+    if (typeof named === 'string' && named !== '' && named !== agentId) {
+      throw new HubError(403, `this connection is agent ${agentId}; it cannot act as agent ${named}`);
+    }
+  }
+  switch (a.action) {
+    case 'list':
+      return ctx.topics.listPublic(a.limit ?? 100, agentId);
+    case 'find':
+      return ctx.topics.search(a.query.trim(), 100, agentId);
+    case 'join':
+      return ctx.topics.join(a.topic_id, agentId);
+    case 'leave':
+      return ctx.topics.leave(a.topic_id, agentId);
+    case 'subscribed':
+      return ctx.topics.subscribed(agentId, 1000);
+    case 'detail':
+      return ctx.topics.visible(a.topic_id, agentId);
+    case 'publish': {
+      const metadata = (a as Record<string, unknown>).metadata;
+      return publish(ctx, agentId, {
+        topic_id: a.topic_id,
+        content: a.content,
+        content_type: a.content_type,
+        semantic_type: a.semantic_type,
+        reply_to: a.reply_to,
+        encrypted: a.encrypted,
+        metadata: typeof metadata === 'string' || (typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata)) ? (metadata as Record<string, unknown> | string) : null,
+      });
+    }
+    case 'poll': {
+      const limit = a.limit ?? DEFAULT_POLL_LIMIT;
+      if (limit > MAX_POLL_LIMIT) throw new HubError(422, `limit must be a whole number from 1 to ${MAX_POLL_LIMIT}, got ${limit}`);
+      return ctx.messages.poll(agentId, limit);
+    }
+    case 'p2p': {
+      const target = a.target_agent_id ?? a.target_id;
+      if (!target) throw new HubError(422, 'p2p: target_agent_id (or target_id) is required');
+      return p2p(ctx, agentId, { target, content: a.content, encrypted: a.encrypted });
+    }
+    case 'history':
+      return history(ctx, agentId, a.topic_id, { limit: a.limit ?? 100, offset: 0, before: a.before_id, after: a.after_id });
+    case 'typing': {
+      const topic = ctx.topics.get(a.topic_id);
+      if (!topic) throw new HubError(404, `topic ${a.topic_id} not found`);
+      if (!ctx.topics.isMember(a.topic_id, agentId)) throw new HubError(403, `agent ${agentId} is not a member of topic ${a.topic_id}`);
+      const others = ctx.topics.members(a.topic_id).filter((m) => m !== agentId);
+      ctx.conns.send(others, {
+        type: 'typing',
+        topic_id: a.topic_id,
+        agent_id: agentId,
+        agent_display_name: ctx.agents.get(agentId)?.display_name ?? null,
+        state: a.state,
+        ttl_ms: a.ttl_ms ?? 6000,
+        ts: ctx.clock.iso(),
+      });
+      return { ok: true, topic_id: a.topic_id, state: a.state };
+    }
+    case 'create': {
+      const body = TopicCreateBody.safeParse(a);
+      if (!body.success) throw new HubError(422, describeIssues(body.error, 'create'));
+      return ctx.topics.createByAgent(agentId, body.data);
+    }
+  }
+}
+
+function reply(socket: WebSocket, r: { request_id?: string | undefined; ok: boolean; data?: unknown; error?: string; [k: string]: unknown }): void {
+  if (socket.readyState !== socket.OPEN) return;
+  socket.send(JSON.stringify({ type: 'action_result', ...r, request_id: r.request_id ?? null }));
+}
+
+/**
+ * `ws` closes a socket whose frame exceeds `maxPayload` with code 1009 and no reason; give the
+ * client a readable one.
+ */
+function giveTooBigAReason(socket: WebSocket): void {
+  const close = socket.close.bind(socket);
+  socket.close = (code?: number, reason?: string | Buffer) =>
+    close(code, code === WS_CLOSE.tooBig && (reason === undefined || reason.length === 0) ? TOO_BIG_REASON : reason);
+}
