@@ -57,3 +57,17 @@ export const PreviewUrlResponse = z.looseObject({
   site_name: z.string().nullish(),
 });
 export type PreviewUrlResponse = z.infer<typeof PreviewUrlResponse>;
+
+/** `GET /health`; `features` lists server extensions (e.g. `history_after`: `GET /topics/{id}/messages?after=<id>`). */
+export const HealthResponse = z.looseObject({
+  status: z.string().optional(),
+  service: z.string().optional(),
+  features: z.array(z.string()).optional().default([]),
+});
+export type HealthResponse = z.output<typeof HealthResponse>;
+
+/** A response whose shape no client reads (acks of join/leave/delete…): any JSON object, anything else wrapped. */
+export const Ack = z.unknown().transform((v): Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : { value: v },
+);
+export type Ack = z.output<typeof Ack>;

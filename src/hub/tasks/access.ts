@@ -1,0 +1,38 @@
+/**
+ * Who may see and change a task. The rule (docs/hub-tasks.md): the owner, the runner, the creator
+ * and every member of the task topic are the task's participants; they may read it, change it, run,
+ * review, assign and delete it. In `legacy` auth mode a call that names no agent and carries no token
+ * is the original Python skill (it sends no identity on task calls) and is let through.
+ */
+import type { FastifyRequest } from 'fastify';
+import { HubError, type HubCore } from '../core.js';
+import type { TaskRecord } from './repo.js';
+
+/**
+ * The calling agent. `required` mode: from the token (and `claimed` must match it). `legacy` mode:
+ * the token's agent, else the claimed id, else undefined (an anonymous legacy call).
+ */
+export function whoIs(core: HubCore, req: FastifyRequest, claimed?: string | null): string | undefined {
+  if (core.authMode === 'required') return core.auth.callerAgent(req, claimed || null);
+  return core.auth.optionalCallerAgent(req, claimed || null);
+}
+
+export function isParticipant(core: HubCore, task: TaskRecord, agentId: string): boolean {
+  return (
+    task.owner_agent_id === agentId ||
+    task.runner_agent_id === agentId ||
+    task.created_by === agentId ||
+    (task.topic_id !== null && core.topics.isMember(task.topic_id, agentId))
+  );
+}
+
+/** Undefined caller = anonymous legacy call: sees everything, as the original server did. */
+export function canSee(core: HubCore, task: TaskRecord, caller: string | undefined): boolean {
+  return caller === undefined || isParticipant(core, task, caller);
+}
+
+export function assertParticipant(core: HubCore, task: TaskRecord, caller: string | undefined, doing: string): void {
+  if (!canSee(core, task, caller)) {
+    throw new HubError(403, `agent ${caller} cannot ${doing} task ${task.id}: only its owner, runner, creator or task-topic members can`);
+  }
+}

@@ -1,0 +1,33 @@
+/** `GET /export/topic/{id}?format=md&limit=` (wtt-protocol.md §2.3): a topic as timeline markdown. */
+import { z } from 'zod';
+import { HubError, type HubCore } from '../core.js';
+import { intParam, parse } from '../http.js';
+import { whoIs } from './access.js';
+import { lastMessages, readableTopic, timelineMarkdown } from './history.js';
+
+export const EXPORT_DEFAULT_LIMIT = 2000;
+export const EXPORT_MAX_LIMIT = 5000;
+/** Formats the original server offered as files; this hub does not render them. */
+const FILE_FORMATS = ['pdf', 'docx'];
+
+const Params = z.object({ topic_id: z.string().min(1).max(200) });
+const Query = z.looseObject({
+  format: z.string().max(20).optional().default('md'),
+  limit: intParam('limit', EXPORT_DEFAULT_LIMIT, 1, EXPORT_MAX_LIMIT),
+  agent_id: z.string().min(1).max(200).optional(),
+});
+
+export function exportRoutes(core: HubCore): void {
+  core.app.get('/export/topic/:topic_id', async (req) => {
+    const { topic_id } = parse(Params, req.params, 'path');
+    const q = parse(Query, req.query, 'query');
+    const format = q.format.trim().toLowerCase();
+    if (FILE_FORMATS.includes(format)) {
+      throw new HubError(415, `format ${format} is not supported by this hub; use format=md (markdown)`);
+    }
+    if (format !== 'md' && format !== 'markdown') throw new HubError(400, `query.format: unknown format '${q.format}' (use md)`);
+    const topic = readableTopic(core, topic_id, whoIs(core, req, q.agent_id));
+    const lines = lastMessages(core.db, topic.id, q.limit);
+    return { content: timelineMarkdown(topic, lines), format: 'md', topic_id: topic.id, count: lines.length };
+  });
+}

@@ -1,0 +1,74 @@
+/**
+ * `POST /memory/recall/export` and `GET /memory/recall/read` (wtt-protocol.md §2.3): topic exports
+ * written as markdown files under `<dataDir>/memory/<agent>/`, one directory per agent, so an agent
+ * reads back only its own files. See safe-path.ts for what a `target_path` may be.
+ */
+import { createHash } from 'node:crypto';
+import { fstatSync, readSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { MemoryExportBody, MemoryReadQuery } from '../../protocol/index.js';
+import { HubError, type HubCore } from '../core.js';
+import { parse } from '../http.js';
+import { distilledMarkdown, lastMessages, readableTopic, timelineMarkdown } from './history.js';
+import { closeSync, openForRead, openForWrite, resolveUnder } from './safe-path.js';
+
+export const MEMORY_DIR = 'memory';
+/** Reads return at most this many bytes from the end of the file. */
+export const MEMORY_READ_MAX_BYTES = 4 * 1024 * 1024;
+
+const AgentField = z.looseObject({ agent_id: z.string().min(1).max(200).optional() });
+
+/** A directory name for an agent id: itself when harmless, else a hash. */
+export function agentDirName(agentId: string): string {
+  return /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$/.test(agentId) ? agentId : `h-${createHash('sha256').update(agentId).digest('hex').slice(0, 24)}`;
+}
+
+export function memoryRoot(dataDir: string, agentId: string): string {
+  return join(dataDir, MEMORY_DIR, agentDirName(agentId));
+}
+
+/** The last `tailLines` lines of `text`. */
+export function tail(text: string, tailLines: number): string {
+  const lines = text.split('\n');
+  const trailing = lines[lines.length - 1] === '' ? 1 : 0;
+  return lines.slice(Math.max(0, lines.length - trailing - tailLines)).join('\n');
+}
+
+export function memoryRoutes(core: HubCore): void {
+  const { app } = core;
+
+  app.post('/memory/recall/export', async (req) => {
+    const body = parse(MemoryExportBody, req.body);
+    const agent = core.auth.callerAgent(req, parse(AgentField, req.body).agent_id ?? null);
+    const topic = readableTopic(core, body.topic_id, agent);
+    const target = resolveUnder(memoryRoot(core.dataDir, agent), body.target_path ?? 'memory/recall-memory.md');
+    const lines = lastMessages(core.db, topic.id, body.limit);
+    const content = body.mode === 'distilled' ? distilledMarkdown(topic, lines) : timelineMarkdown(topic, lines);
+    const fd = openForWrite(memoryRoot(core.dataDir, agent), target);
+    try {
+      writeSync(fd, content);
+    } finally {
+      closeSync(fd);
+    }
+    return { ok: true, path: target.shown, target_path: target.shown, count: lines.length, mode: body.mode, topic_id: topic.id };
+  });
+
+  app.get('/memory/recall/read', async (req) => {
+    const q = parse(MemoryReadQuery.extend({ agent_id: z.string().min(1).max(200).optional() }), req.query, 'query');
+    const agent = core.auth.callerAgent(req, q.agent_id ?? null);
+    const root = memoryRoot(core.dataDir, agent);
+    const target = resolveUnder(root, q.target_path);
+    const fd = openForRead(root, target);
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile()) throw new HubError(400, `${target.shown} is not a file`);
+      const size = Math.min(st.size, MEMORY_READ_MAX_BYTES);
+      const buf = Buffer.alloc(size);
+      readSync(fd, buf, 0, size, st.size - size);
+      return { content: tail(buf.toString('utf8'), q.tail_lines), target_path: target.shown, truncated: st.size > size };
+    } finally {
+      closeSync(fd);
+    }
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * Paths that clients name for memory files: always relative, never `..`, never through a symlink,
+ * always inside one root directory. Every refusal is a 400 with the reason.
+ */
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { HubError } from '../core.js';
+
+export interface SafePath {
+  /** Absolute path on disk. */
+  readonly abs: string;
+  /** The path as shown to clients: `memory/<segments>`. */
+  readonly shown: string;
+}
+
+/** Is `child` inside (or equal to) `root`? Both absolute and normalised. */
+export function within(root: string, child: string): boolean {
+  const rel = relative(root, child);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * Resolves a client's `target_path` (e.g. `memory/recall-memory.md`, `notes/today.md`) below `root`.
+ * A leading `memory/` is dropped: the root IS the memory directory. Pure: no disk access.
+ */
+export function resolveUnder(root: string, target: string): SafePath {
+  if (target.includes('\0')) throw new HubError(400, 'target_path must not contain NUL bytes');
+  if (isAbsolute(target) || /^[a-zA-Z]:/.test(target) || target.startsWith('\\') || target.startsWith('/')) {
+    throw new HubError(400, `target_path must be relative to the memory directory, got an absolute path`);
+  }
+  const segments = target.split(/[\\/]+/).filter((s) => s !== '' && s !== '.');
+  if (segments.includes('..')) throw new HubError(400, "target_path must not contain '..'");
+  if (segments[0] === 'memory') segments.shift();
+  if (segments.length === 0) throw new HubError(400, 'target_path names no file');
+  const abs = join(root, ...segments);
+  if (!within(root, abs) || abs === root) throw new HubError(400, 'target_path leaves the memory directory');
+  return { abs, shown: ['memory', ...segments].join('/') };
+}
+
+/** Refuses when any existing component between root and the file is a symlink. */
+function assertNoSymlinks(root: string, abs: string): void {
+  const parts = relative(root, abs).split(sep);
+  let cur = root;
+  for (const p of parts) {
+    cur = join(cur, p);
+    if (!existsSync(cur) && !isDanglingLink(cur)) return;
+    if (lstatSync(cur).isSymbolicLink()) throw new HubError(400, 'target_path goes through a symbolic link; refused');
+  }
+}
+
+function isDanglingLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** Creates the root (and its parents) if missing; returns its real path. */
+export function ensureRoot(root: string): string {
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  return realpathSync(root);
+}
+
+/** Opens `target` below `root` for writing (created/truncated), never following a symlink. Returns an fd. */
+export function openForWrite(root: string, target: SafePath): number {
+  const realRoot = ensureRoot(root);
+  assertNoSymlinks(root, target.abs);
+  mkdirSync(dirname(target.abs), { recursive: true, mode: 0o700 });
+  if (!within(realRoot, realpathSync(dirname(target.abs)))) throw new HubError(400, 'target_path leaves the memory directory');
+  try {
+    return openSync(target.abs, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new HubError(400, 'target_path is a symbolic link; refused');
+    if (code === 'EISDIR') throw new HubError(400, 'target_path is a directory');
+    throw e;
+  }
+}
+
+/** Opens `target` below `root` for reading; 404 when missing, 400 when a symlink leads outside. */
+export function openForRead(root: string, target: SafePath): number {
+  const realRoot = ensureRoot(root);
+  let real: string;
+  try {
+    real = realpathSync(target.abs);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new HubError(404, `${target.shown} does not exist`);
+    throw e;
+  }
+  if (!within(realRoot, real)) throw new HubError(400, 'target_path leads outside the memory directory (symbolic link); refused');
+  try {
+    return openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new HubError(400, 'target_path is a directory');
+    throw e;
+  }
+}
+
+export { closeSync };
