@@ -1,0 +1,378 @@
+/**
+ * The link to WTT as a statechart (issue 4). Pure: the socket, catch-up and poll are actors given in
+ * `setup()`, timers are named delays or delayed internal events, and randomness comes from `input`.
+ *
+ *   connecting (dialing → authenticating) → open (catchingUp → live)
+ *        ↑  failure                 │ close / dead link / catch-up error
+ *        └──── backoff ←────────────┘
+ *   polling (poll ⟂ socket: waiting → dialing → authenticating) after 3 failed dials or 30 s without open;
+ *   left for `open` as soon as the socket authenticates again.
+ *
+ * The socket lives in a spawned child `socket` (it must outlive `connecting` into `open`); every event
+ * it sends carries the dial `gen`, and events of an older dial are ignored.
+ */
+import { and, assign, cancel, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup, spawnChild, stopChild, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import type { ServerFrame } from '../src/protocol/frames.js';
+import { BACKOFF_DEFAULTS, backoffDelayMs } from './backoff.js';
+
+export interface ConnectionInput {
+  heartbeatMs: number;
+  livenessMs: number;
+  pollIntervalMs: number;
+  backoffBaseMs?: number | undefined;
+  backoffCapMs?: number | undefined;
+  stableMs?: number | undefined;
+  pollAfterFailures?: number | undefined;
+  pollAfterMs?: number | undefined;
+  /** Live frames kept while catching up; beyond it they are dropped and catch-up runs again. */
+  maxBuffer?: number | undefined;
+  /** [0, 1) — full jitter. Tests pass a deterministic one. */
+  random?: (() => number) | undefined;
+}
+
+export interface ConnectionSettings {
+  heartbeatMs: number;
+  livenessMs: number;
+  pollIntervalMs: number;
+  backoffBaseMs: number;
+  backoffCapMs: number;
+  stableMs: number;
+  pollAfterFailures: number;
+  pollAfterMs: number;
+  maxBuffer: number;
+}
+
+export interface ConnectionContext {
+  cfg: ConnectionSettings;
+  random: () => number;
+  /** Dial number; events of older dials are ignored. */
+  gen: number;
+  /** Backoffs since the link was last stable (drives the delay; reset after `stableMs` live). */
+  attempt: number;
+  /** Dials that failed since the last `open` (3 → polling). */
+  failedDials: number;
+  /** The delay of the current backoff. */
+  delayMs: number;
+  /** `pollAfterMs` passed without reaching `open`. */
+  noOpenExpired: boolean;
+  /** Live frames received before catch-up finished. */
+  buffer: ServerFrame[];
+  bufferOverflow: boolean;
+  /** Why the link last went down. */
+  reason: string | undefined;
+}
+
+/** Events the socket actor sends back. */
+export type SocketEvent =
+  | { type: 'SOCKET.OPENED'; gen: number }
+  | { type: 'SOCKET.AUTHENTICATED'; gen: number }
+  | { type: 'SOCKET.FRAME'; gen: number; frame: ServerFrame }
+  | { type: 'SOCKET.ACTIVITY'; gen: number }
+  | { type: 'SOCKET.CLOSED'; gen: number; code: number; reason: string; clean: boolean }
+  | { type: 'SOCKET.FAILED'; gen: number; reason: string };
+
+/** Commands the machine sends to the socket actor. */
+export type SocketCommand = { type: 'PING' };
+
+export type ConnectionEvent =
+  | SocketEvent
+  | { type: 'HEARTBEAT' }
+  | { type: 'LIVENESS_EXPIRED' }
+  | { type: 'NO_OPEN_DEADLINE' }
+  | { type: 'STOP' };
+
+export type ConnectionEmitted =
+  | { type: 'frame'; frame: ServerFrame }
+  | { type: 'catchUp.done'; result: CatchUpResult }
+  | { type: 'poll.done'; result: PollOnceResult }
+  | { type: 'poll.failed'; reason: string }
+  | { type: 'buffer.overflow'; limit: number };
+
+export interface CatchUpResult {
+  delivered: number;
+}
+export interface PollOnceResult {
+  delivered: number;
+}
+
+const defaultRandom = () => 0.5;
+
+export function connectionSettings(input: ConnectionInput): ConnectionSettings {
+  return {
+    heartbeatMs: input.heartbeatMs,
+    livenessMs: input.livenessMs,
+    pollIntervalMs: input.pollIntervalMs,
+    backoffBaseMs: input.backoffBaseMs ?? BACKOFF_DEFAULTS.baseMs,
+    backoffCapMs: input.backoffCapMs ?? BACKOFF_DEFAULTS.capMs,
+    stableMs: input.stableMs ?? BACKOFF_DEFAULTS.stableMs,
+    pollAfterFailures: input.pollAfterFailures ?? BACKOFF_DEFAULTS.pollAfterFailures,
+    pollAfterMs: input.pollAfterMs ?? BACKOFF_DEFAULTS.pollAfterMs,
+    maxBuffer: input.maxBuffer ?? 10_000,
+  };
+}
+
+const reasonOf = (ev: { type: string }): string => {
+  if ('error' in ev) return `catch-up failed: ${errorText((ev as { error: unknown }).error)}`;
+  const e = ev as ConnectionEvent;
+  switch (e.type) {
+    case 'SOCKET.CLOSED':
+      return `closed ${e.code}${e.reason ? ` ${e.reason}` : ''}${e.clean ? '' : ' (unclean)'}`;
+    case 'SOCKET.FAILED':
+      return e.reason;
+    case 'LIVENESS_EXPIRED':
+      return 'no frame within the liveness window';
+    default:
+      return e.type;
+  }
+};
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+export const connectionMachine = setup({
+  types: {
+    context: {} as ConnectionContext,
+    events: {} as ConnectionEvent,
+    input: {} as ConnectionInput,
+    emitted: {} as ConnectionEmitted,
+  },
+  actors: {
+    /** Owns one WttSocket: sends SOCKET.* back, sends `ping` on PING, terminates the socket when stopped. */
+    dial: fromCallback<SocketCommand, { gen: number }, SocketEvent>(() => () => {}),
+    /** History after the persisted cursors for every subscribed topic, plus poll; hands messages on. */
+    catchUp: fromPromise<CatchUpResult, { gen: number }>(async () => ({ delivered: 0 })),
+    /** One REST poll round (polling fallback); hands messages on. */
+    pollOnce: fromPromise<PollOnceResult, void>(async () => ({ delivered: 0 })),
+  },
+  delays: {
+    reconnectBackoff: ({ context }) => context.delayMs,
+    pollInterval: ({ context }) => context.cfg.pollIntervalMs,
+    heartbeatInterval: ({ context }) => context.cfg.heartbeatMs,
+    livenessTimeout: ({ context }) => context.cfg.livenessMs,
+    stableUptime: ({ context }) => context.cfg.stableMs,
+    pollAfter: ({ context }) => context.cfg.pollAfterMs,
+  },
+  guards: {
+    isCurrent: ({ context, event }) => 'gen' in event && event.gen === context.gen,
+    shouldPoll: ({ context }) => context.failedDials + 1 >= context.cfg.pollAfterFailures || context.noOpenExpired,
+    bufferOverflowed: ({ context }) => context.bufferOverflow,
+  },
+  actions: {
+    stopSocket: stopChild('socket'),
+    nextGen: assign({ gen: ({ context }) => context.gen + 1, buffer: [], bufferOverflow: false }),
+    spawnSocket: spawnChild('dial', { id: 'socket', input: ({ context }) => ({ gen: context.gen }) }),
+    sendPing: sendTo('socket', { type: 'PING' }),
+    scheduleHeartbeat: raise({ type: 'HEARTBEAT' }, { id: 'heartbeat', delay: 'heartbeatInterval' }),
+    cancelHeartbeat: cancel('heartbeat'),
+    armLiveness: raise({ type: 'LIVENESS_EXPIRED' }, { id: 'liveness', delay: 'livenessTimeout' }),
+    cancelLiveness: cancel('liveness'),
+    armNoOpen: raise({ type: 'NO_OPEN_DEADLINE' }, { id: 'noOpen', delay: 'pollAfter' }),
+    cancelNoOpen: cancel('noOpen'),
+    markNoOpenExpired: assign({ noOpenExpired: true }),
+    countFailedDial: assign({ failedDials: ({ context }) => context.failedDials + 1 }),
+    markOpened: assign({ failedDials: 0, noOpenExpired: false, reason: undefined }),
+    planBackoff: assign(({ context, event }) => {
+      const attempt = context.attempt + 1;
+      return {
+        attempt,
+        delayMs: backoffDelayMs(attempt, context.cfg.backoffBaseMs, context.cfg.backoffCapMs, context.random),
+        reason: reasonOf(event),
+      };
+    }),
+    resetAttempt: assign({ attempt: 0 }),
+    bufferFrame: assign(({ context, event }) => {
+      if (event.type !== 'SOCKET.FRAME') return {};
+      if (context.buffer.length >= context.cfg.maxBuffer) return { bufferOverflow: true };
+      return { buffer: [...context.buffer, event.frame] };
+    }),
+    clearBuffer: assign({ buffer: [], bufferOverflow: false }),
+    flushBuffer: enqueueActions(({ context, enqueue }) => {
+      for (const frame of context.buffer) enqueue.emit({ type: 'frame', frame });
+    }),
+    emitFrame: emit(({ event }) => ({ type: 'frame' as const, frame: (event as Extract<ConnectionEvent, { type: 'SOCKET.FRAME' }>).frame })),
+  },
+}).createMachine({
+  id: 'connection',
+  context: ({ input }) => ({
+    cfg: connectionSettings(input),
+    random: input.random ?? defaultRandom,
+    gen: 0,
+    attempt: 0,
+    failedDials: 0,
+    delayMs: 0,
+    noOpenExpired: false,
+    buffer: [],
+    bufferOverflow: false,
+    reason: undefined,
+  }),
+  entry: 'armNoOpen',
+  initial: 'connecting',
+  on: {
+    STOP: { target: '.stopped' },
+  },
+  states: {
+    connecting: {
+      description: 'A socket is being dialled and authenticated.',
+      entry: ['stopSocket', 'nextGen', 'spawnSocket'],
+      initial: 'dialing',
+      on: {
+        NO_OPEN_DEADLINE: { actions: 'markNoOpenExpired' },
+        'SOCKET.FRAME': { guard: 'isCurrent', actions: 'bufferFrame' },
+        'SOCKET.CLOSED': [
+          { guard: and(['isCurrent', 'shouldPoll']), target: 'polling', actions: ['stopSocket', 'countFailedDial', 'planBackoff'] },
+          { guard: 'isCurrent', target: 'backoff', actions: ['stopSocket', 'countFailedDial', 'planBackoff'] },
+        ],
+        'SOCKET.FAILED': [
+          { guard: and(['isCurrent', 'shouldPoll']), target: 'polling', actions: ['stopSocket', 'countFailedDial', 'planBackoff'] },
+          { guard: 'isCurrent', target: 'backoff', actions: ['stopSocket', 'countFailedDial', 'planBackoff'] },
+        ],
+      },
+      states: {
+        dialing: {
+          description: 'TCP + WebSocket handshake.',
+          on: { 'SOCKET.OPENED': { guard: 'isCurrent', target: 'authenticating' } },
+        },
+        authenticating: {
+          description: 'The auth frame is sent; waiting for the server to accept it.',
+          on: { 'SOCKET.AUTHENTICATED': { guard: 'isCurrent', target: '#connection.open' } },
+        },
+      },
+    },
+    open: {
+      description: 'Authenticated socket: heartbeat every heartbeatMs; dead when nothing arrives for livenessMs.',
+      entry: ['cancelNoOpen', 'markOpened', 'scheduleHeartbeat', 'armLiveness'],
+      exit: ['cancelHeartbeat', 'cancelLiveness', 'armNoOpen'],
+      initial: 'catchingUp',
+      on: {
+        HEARTBEAT: { actions: ['sendPing', 'scheduleHeartbeat'] },
+        'SOCKET.ACTIVITY': { guard: 'isCurrent', actions: ['cancelLiveness', 'armLiveness'] },
+        // Stopping the socket actor terminates the socket: no graceful close with a dead peer.
+        LIVENESS_EXPIRED: { target: 'backoff', actions: ['stopSocket', 'planBackoff'] },
+        'SOCKET.CLOSED': { guard: 'isCurrent', target: 'backoff', actions: ['stopSocket', 'planBackoff'] },
+        'SOCKET.FAILED': { guard: 'isCurrent', target: 'backoff', actions: ['stopSocket', 'planBackoff'] },
+      },
+      states: {
+        catchingUp: {
+          description: 'Fetch what was missed since the persisted cursors; live frames are buffered meanwhile.',
+          invoke: {
+            src: 'catchUp',
+            input: ({ context }) => ({ gen: context.gen }),
+            onDone: [
+              {
+                guard: 'bufferOverflowed',
+                target: 'catchingUp',
+                reenter: true,
+                actions: [
+                  emit(({ event }) => ({ type: 'catchUp.done' as const, result: event.output })),
+                  emit(({ context }) => ({ type: 'buffer.overflow' as const, limit: context.cfg.maxBuffer })),
+                  'clearBuffer',
+                ],
+              },
+              {
+                target: 'live',
+                actions: [
+                  emit(({ event }) => ({ type: 'catchUp.done' as const, result: event.output })),
+                  // Buffered live frames go out after the history, in arrival order; intake dedupes.
+                  'flushBuffer',
+                  'clearBuffer',
+                ],
+              },
+            ],
+            onError: {
+              target: '#connection.backoff',
+              actions: ['stopSocket', 'planBackoff'],
+            },
+          },
+          on: {
+            'SOCKET.FRAME': { guard: 'isCurrent', actions: ['cancelLiveness', 'armLiveness', 'bufferFrame'] },
+          },
+        },
+        live: {
+          description: 'Frames are handed on as they arrive; stable for stableMs resets the backoff.',
+          after: { stableUptime: { actions: 'resetAttempt' } },
+          on: {
+            'SOCKET.FRAME': { guard: 'isCurrent', actions: ['cancelLiveness', 'armLiveness', 'emitFrame'] },
+          },
+        },
+      },
+    },
+    backoff: {
+      description: 'Waiting a full-jitter delay before the next dial (also after a clean close: no hot loop).',
+      after: { reconnectBackoff: { target: 'connecting' } },
+      on: {
+        NO_OPEN_DEADLINE: { target: 'polling', actions: 'markNoOpenExpired' },
+      },
+    },
+    polling: {
+      description: 'Fallback: REST poll every pollIntervalMs while the socket keeps being retried.',
+      type: 'parallel',
+      states: {
+        poll: {
+          initial: 'fetching',
+          states: {
+            fetching: {
+              invoke: {
+                src: 'pollOnce',
+                onDone: { target: 'waiting', actions: emit(({ event }) => ({ type: 'poll.done' as const, result: event.output })) },
+                onError: { target: 'waiting', actions: emit(({ event }) => ({ type: 'poll.failed' as const, reason: errorText(event.error) })) },
+              },
+            },
+            waiting: { after: { pollInterval: { target: 'fetching' } } },
+          },
+        },
+        socket: {
+          initial: 'waiting',
+          states: {
+            waiting: { after: { reconnectBackoff: { target: 'dialing' } } },
+            dialing: {
+              entry: ['stopSocket', 'nextGen', 'spawnSocket'],
+              on: { 'SOCKET.OPENED': { guard: 'isCurrent', target: 'authenticating' } },
+            },
+            authenticating: {
+              on: { 'SOCKET.AUTHENTICATED': { guard: 'isCurrent', target: '#connection.open' } },
+            },
+          },
+          on: {
+            'SOCKET.CLOSED': { guard: 'isCurrent', target: '.waiting', actions: ['stopSocket', 'countFailedDial', 'planBackoff'] },
+            'SOCKET.FAILED': { guard: 'isCurrent', target: '.waiting', actions: ['stopSocket', 'countFailedDial', 'planBackoff'] },
+            'SOCKET.FRAME': { guard: 'isCurrent', actions: 'bufferFrame' },
+          },
+        },
+      },
+    },
+    stopped: {
+      description: 'Stopped on request; the socket is closed.',
+      type: 'final',
+      entry: ['cancelHeartbeat', 'cancelLiveness', 'cancelNoOpen', 'stopSocket'],
+    },
+  },
+});
+
+export type ConnectionActorRef = ActorRefFrom<typeof connectionMachine>;
+export type ConnectionSnapshot = SnapshotFrom<typeof connectionMachine>;
+
+/** What `tail` and the daemon print: one value per visible state. */
+export type ConnectionStatus =
+  | { state: 'connecting'; attempt: number }
+  | { state: 'authenticating'; attempt: number }
+  | { state: 'catchingUp' }
+  | { state: 'live' }
+  | { state: 'backoff'; attempt: number; delayMs: number; reason?: string | undefined }
+  | { state: 'polling'; attempt: number; delayMs: number; reason?: string | undefined }
+  | { state: 'stopped' };
+
+/** The status of a snapshot (pure). */
+export function connectionStatus(s: ConnectionSnapshot): ConnectionStatus {
+  const c = s.context;
+  if (s.status !== 'active' || s.matches('stopped')) return { state: 'stopped' };
+  if (s.matches({ connecting: 'authenticating' })) return { state: 'authenticating', attempt: c.attempt };
+  if (s.matches('connecting')) return { state: 'connecting', attempt: c.attempt };
+  if (s.matches({ open: 'catchingUp' })) return { state: 'catchingUp' };
+  if (s.matches('open')) return { state: 'live' };
+  if (s.matches('backoff')) return { state: 'backoff', attempt: c.attempt, delayMs: c.delayMs, reason: c.reason };
+  return { state: 'polling', attempt: c.attempt, delayMs: c.delayMs, reason: c.reason };
+}
+
+/** Same visible state (used to publish changes only). */
+export function sameStatus(a: ConnectionStatus | undefined, b: ConnectionStatus): boolean {
+  return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+}

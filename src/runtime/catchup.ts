@@ -1,0 +1,235 @@
+/**
+ * Catch-up (issue 4): on every (re)connect and at start, before any live frame is processed.
+ * For each subscribed topic, the history newer than the topic's persisted cursor — with the hub's
+ * `after` extension when `/health` lists `history_after`, otherwise paging back with `before` until
+ * the cursor is reached — then the poll endpoint (p2p and topics we did not know). Messages go to
+ * the intake oldest first per topic; the intake dedupes.
+ *
+ * First start (an empty state file): "start from now" — every topic's cursor is set to its newest
+ * message and the poll backlog is drained, nothing is handed on. A topic met later without a cursor
+ * (joined while we were down): its messages newer than the newest message we ever handed on
+ * (the store's watermark) are handed on.
+ */
+import { Message } from '../protocol/index.js';
+import { isWttError } from '../errors.js';
+import type { WttApi } from '../client/api.js';
+import type { Logger } from '../log.js';
+import type { Intake } from './intake.js';
+import type { StateStore } from './store.js';
+
+export const CATCHUP_DEFAULTS = Object.freeze({
+  pageLimit: 100,
+  /** Pages per topic (and poll rounds) per catch-up; the rest comes with the next one. */
+  maxPages: 100,
+});
+
+export interface CatchUpDeps {
+  api: WttApi;
+  intake: Intake;
+  store: StateStore;
+  log?: Logger | undefined;
+  signal?: AbortSignal | undefined;
+  pageLimit?: number | undefined;
+  maxPages?: number | undefined;
+  /** Known server features (from `/health`); fetched when absent. */
+  features?: readonly string[] | undefined;
+}
+
+export interface CatchUpReport {
+  delivered: number;
+  topics: number;
+  /** First start: topics whose cursor was set without handing anything on. */
+  started: number;
+}
+
+const INITIALIZED = 'catchup_initialized';
+
+/** False until the first catch-up (or first poll round) of this state file has set the starting point. */
+export function isInitialized(store: StateStore): boolean {
+  return store.getKv(INITIALIZED) === '1';
+}
+export function markInitialized(store: StateStore): void {
+  store.setKv(INITIALIZED, '1');
+}
+
+type Item = { raw: unknown; m: Message | undefined; idx: number };
+
+/** Oldest first: by `seq` when both have one, else by created_at, else by arrival. */
+function byAge(a: Item, b: Item): number {
+  const sa = a.m?.seq;
+  const sb = b.m?.seq;
+  if (typeof sa === 'number' && typeof sb === 'number') return sa - sb;
+  const ta = a.m?.created_at ? Date.parse(a.m.created_at) : NaN;
+  const tb = b.m?.created_at ? Date.parse(b.m.created_at) : NaN;
+  if (!Number.isNaN(ta) && !Number.isNaN(tb) && ta !== tb) return ta - tb;
+  return a.idx - b.idx;
+}
+
+function items(raws: readonly unknown[]): Item[] {
+  return raws.map((raw, idx) => {
+    const r = Message.safeParse(raw);
+    return { raw, m: r.success ? r.data : undefined, idx };
+  });
+}
+
+export async function serverFeatures(api: WttApi, signal?: AbortSignal): Promise<readonly string[]> {
+  try {
+    return (await api.health({ signal })).features;
+  } catch (e) {
+    if (isWttError(e) && e.status !== undefined) return [];
+    throw e;
+  }
+}
+
+export async function catchUp(deps: CatchUpDeps): Promise<CatchUpReport> {
+  const { api, intake, store, log, signal } = deps;
+  const limit = deps.pageLimit ?? CATCHUP_DEFAULTS.pageLimit;
+  const maxPages = deps.maxPages ?? CATCHUP_DEFAULTS.maxPages;
+  const features = deps.features ?? (await serverFeatures(api, signal));
+  const hasAfter = features.includes('history_after');
+  const initialized = isInitialized(store);
+  const report: CatchUpReport = { delivered: 0, topics: 0, started: 0 };
+  const c = { signal };
+
+  const hand = (list: Item[]) => {
+    for (const it of list.sort(byAge)) {
+      signal?.throwIfAborted();
+      if (it.m) {
+        if (intake.accept(it.m, 'catchup') === 'delivered') report.delivered++;
+      } else intake.offer(it.raw, 'catchup');
+    }
+  };
+
+  /** Page back from the newest message until `reached` holds (or the history ends). */
+  const pageBack = async (topicId: string, reached: (m: Message) => boolean): Promise<Item[]> => {
+    const out: Item[] = [];
+    let before: string | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const raws = await api.topicMessagesRaw(topicId, { limit, before }, c);
+      const batch = items(raws).sort(byAge);
+      let done = raws.length < limit;
+      for (const it of batch) {
+        if (it.m && reached(it.m)) done = true;
+        else out.push(it);
+      }
+      const oldest = batch.find((it) => it.m)?.m;
+      if (done || !oldest) break;
+      before = oldest.id;
+    }
+    return out.map((it, idx) => ({ ...it, idx }));
+  };
+
+  let topics: Array<{ id: string }>;
+  try {
+    topics = await api.subscribedTopics({ limit: 1000 }, c);
+  } catch (e) {
+    if (isWttError(e, 'WTT_ERR_NOT_FOUND')) topics = [];
+    else throw e;
+  }
+  report.topics = topics.length;
+
+  for (const t of topics) {
+    signal?.throwIfAborted();
+    try {
+      const cursor = store.cursor(t.id);
+      if (!cursor) {
+        if (!initialized) {
+          const newest = items(await api.topicMessagesRaw(t.id, { limit: 1 }, c)).find((it) => it.m)?.m;
+          signal?.throwIfAborted();
+          if (newest) intake.skip(newest);
+          report.started++;
+          continue;
+        }
+        const wm = store.getKv('watermark');
+        const wmMs = wm ? Date.parse(wm) : NaN;
+        hand(await pageBack(t.id, (m) => !Number.isNaN(wmMs) && m.created_at !== undefined && Date.parse(m.created_at) <= wmMs));
+        continue;
+      }
+      const olderThanCursor = (m: Message) =>
+        m.id === cursor.message_id ||
+        (cursor.seq !== null && typeof m.seq === 'number' && m.seq <= cursor.seq) ||
+        (cursor.seq === null && cursor.created_at !== null && m.created_at !== undefined && Date.parse(m.created_at) < Date.parse(cursor.created_at));
+      if (hasAfter) {
+        let after = cursor.message_id;
+        let fellBack = false;
+        for (let page = 0; page < maxPages; page++) {
+          let raws: unknown[];
+          try {
+            raws = await api.topicMessagesRaw(t.id, { after, limit }, c);
+          } catch (e) {
+            // The cursor's message is gone (or the server ignores `after`): page back instead.
+            if (isWttError(e, 'WTT_ERR_NOT_FOUND') && page === 0) {
+              fellBack = true;
+              break;
+            }
+            throw e;
+          }
+          const batch = items(raws);
+          hand(batch);
+          const last = batch.filter((it) => it.m).sort(byAge).at(-1)?.m;
+          if (raws.length < limit || !last) break;
+          after = last.id;
+        }
+        if (!fellBack) continue;
+        log?.warn({ topic_id: t.id }, 'history cursor unknown to the server; paging back instead');
+      }
+      hand(await pageBack(t.id, olderThanCursor));
+    } catch (e) {
+      if (isWttError(e, 'WTT_ERR_NOT_FOUND') || isWttError(e, 'WTT_ERR_AUTH_REJECTED')) {
+        log?.warn({ topic_id: t.id, err: (e as Error).message }, 'topic history unavailable; skipped');
+        continue;
+      }
+      throw e;
+    }
+  }
+
+  report.delivered += await drainPoll({ ...deps, skipAll: !initialized, maxPages, pageLimit: limit });
+  signal?.throwIfAborted();
+  if (!initialized) markInitialized(store);
+  return report;
+}
+
+/**
+ * The poll endpoint until it runs dry (at most `maxPages` rounds); per topic oldest first.
+ * `skipAll` records without handing on (first start). Returns how many were handed on.
+ */
+export async function drainPoll(deps: CatchUpDeps & { skipAll?: boolean }): Promise<number> {
+  const { api, intake, log, signal } = deps;
+  const limit = deps.pageLimit ?? CATCHUP_DEFAULTS.pageLimit;
+  const maxPages = deps.maxPages ?? CATCHUP_DEFAULTS.maxPages;
+  let delivered = 0;
+  for (let round = 0; round < maxPages; round++) {
+    signal?.throwIfAborted();
+    let raws: unknown[];
+    try {
+      raws = (await api.pollRaw({ limit }, { signal })).messages;
+    } catch (e) {
+      if (isWttError(e) && e.status !== undefined && e.status !== 429 && e.status < 500) {
+        log?.warn({ err: e.message }, 'poll endpoint unavailable; skipped');
+        return delivered;
+      }
+      throw e;
+    }
+    const all = items(raws);
+    const byTopic = new Map<string, Item[]>();
+    for (const it of all) {
+      if (!it.m) {
+        intake.offer(it.raw, 'poll');
+        continue;
+      }
+      const list = byTopic.get(it.m.topic_id) ?? [];
+      list.push(it);
+      byTopic.set(it.m.topic_id, list);
+    }
+    for (const list of byTopic.values()) {
+      for (const it of list.sort(byAge)) {
+        signal?.throwIfAborted();
+        const m = it.m as Message;
+        if (deps.skipAll) intake.skip(m);
+        else if (intake.accept(m, 'poll') === 'delivered') delivered++;
+      }
+    }
+    if (raws.length < limit) break;
+  }
+  return delivered;
+}

@@ -1,0 +1,294 @@
+/**
+ * The ONE state file `<stateDir>/state.sqlite` (better-sqlite3, WAL). Nothing else writes it.
+ * Tables: per-topic cursors, seen message ids (window: ≥ 24 h AND ≥ 10,000 ids), the outbox,
+ * actor snapshots and a small key/value table. A corrupt file is moved aside and recreated with a
+ * warning; a missing one is created.
+ */
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { z } from 'zod';
+import { WttError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+export const STATE_FILE = 'state.sqlite';
+const SCHEMA_VERSION = 1;
+
+export const SEEN_DEFAULTS = Object.freeze({
+  /** Seen ids are kept at least this long … */
+  windowMs: 24 * 60 * 60 * 1000,
+  /** … and at least this many of the newest are kept whatever their age. */
+  minIds: 10_000,
+  /** Prune after this many inserts. */
+  pruneEvery: 1_000,
+});
+
+export interface Cursor {
+  topic_id: string;
+  message_id: string;
+  seq: number | null;
+  created_at: string | null;
+}
+
+export interface OutboxItem {
+  id: number;
+  kind: string;
+  idempotency_key: string;
+  payload: unknown;
+  attempts: number;
+  next_at: number;
+  created_at: number;
+}
+
+export interface StoreOptions {
+  stateDir: string;
+  log?: Logger | undefined;
+  /** The store's one clock (ms). */
+  now?: (() => number) | undefined;
+  seenWindowMs?: number | undefined;
+  seenMinIds?: number | undefined;
+}
+
+const CursorRow = z.object({
+  topic_id: z.string(),
+  message_id: z.string(),
+  seq: z.number().nullable(),
+  created_at: z.string().nullable(),
+});
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cursors (
+  topic_id TEXT PRIMARY KEY,
+  message_id TEXT NOT NULL,
+  seq INTEGER,
+  created_at TEXT,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS seen (
+  message_id TEXT PRIMARY KEY,
+  topic_id TEXT NOT NULL,
+  seen_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS seen_at_idx ON seen (seen_at);
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL UNIQUE,
+  payload TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS snapshots (actor_id TEXT PRIMARY KEY, snapshot TEXT NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL);
+`;
+
+/** Errors that mean "this file is not a usable database" (as opposed to locked / no permission). */
+function isCorruption(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || code === 'SQLITE_CORRUPT_VTAB') return true;
+  return e instanceof Error && /quick_check|file is not a database|malformed/i.test(e.message);
+}
+
+export class StateStore {
+  readonly path: string;
+  private readonly db: Db;
+  private readonly now: () => number;
+  private readonly windowMs: number;
+  private readonly minIds: number;
+  private insertsSincePrune = 0;
+  private readonly st: {
+    getCursor: Statement<[string]>;
+    setCursor: Statement<[string, string, number | null, string | null, number]>;
+    hasSeen: Statement<[string]>;
+    addSeen: Statement<[string, string, number]>;
+    prune: Statement<[number, number]>;
+    getKv: Statement<[string]>;
+    setKv: Statement<[string, string, number]>;
+  };
+
+  private constructor(path: string, db: Db, opts: StoreOptions) {
+    this.path = path;
+    this.db = db;
+    this.now = opts.now ?? Date.now;
+    this.windowMs = opts.seenWindowMs ?? SEEN_DEFAULTS.windowMs;
+    this.minIds = opts.seenMinIds ?? SEEN_DEFAULTS.minIds;
+    this.st = {
+      getCursor: db.prepare('SELECT topic_id, message_id, seq, created_at FROM cursors WHERE topic_id = ?'),
+      setCursor: db.prepare(
+        `INSERT INTO cursors (topic_id, message_id, seq, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(topic_id) DO UPDATE SET message_id = excluded.message_id, seq = excluded.seq,
+           created_at = excluded.created_at, updated_at = excluded.updated_at`,
+      ),
+      hasSeen: db.prepare('SELECT 1 AS x FROM seen WHERE message_id = ?'),
+      addSeen: db.prepare('INSERT OR IGNORE INTO seen (message_id, topic_id, seen_at) VALUES (?, ?, ?)'),
+      prune: db.prepare(
+        `DELETE FROM seen WHERE seen_at < ? AND rowid NOT IN (SELECT rowid FROM seen ORDER BY seen_at DESC, rowid DESC LIMIT ?)`,
+      ),
+      getKv: db.prepare('SELECT value FROM kv WHERE key = ?'),
+      setKv: db.prepare(
+        'INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+      ),
+    };
+  }
+
+  /** Open (or create) `<stateDir>/state.sqlite`. A corrupt file is moved aside and recreated. */
+  static open(opts: StoreOptions): StateStore {
+    try {
+      mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw new WttError('WTT_ERR_STORE', { message: `cannot create the state dir ${opts.stateDir}: ${(e as Error).message}`, cause: e });
+    }
+    const path = join(opts.stateDir, STATE_FILE);
+    try {
+      return new StateStore(path, StateStore.connect(path), opts);
+    } catch (e) {
+      if (!existsSync(path) || !isCorruption(e)) throw new WttError('WTT_ERR_STORE', { message: `cannot open ${path}: ${(e as Error).message}`, cause: e });
+      const aside = `${path}.corrupt-${Date.now()}`;
+      opts.log?.warn({ path, aside, err: (e as Error).message }, 'state file is unreadable: moved aside and recreated (cursors and seen ids start empty)');
+      try {
+        renameSync(path, aside);
+        for (const ext of ['-wal', '-shm']) rmSync(`${path}${ext}`, { force: true });
+        return new StateStore(path, StateStore.connect(path), opts);
+      } catch (e2) {
+        throw new WttError('WTT_ERR_STORE', { message: `cannot recreate ${path}: ${(e2 as Error).message}`, cause: e2 });
+      }
+    }
+  }
+
+  private static connect(path: string): Db {
+    const db = new Database(path);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+      const check = db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') throw new Error(`quick_check: ${String(check)}`);
+      db.exec(DDL);
+      const v = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
+      if (!v) db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
+      else if (Number(v.value) > SCHEMA_VERSION) throw new Error(`schema version ${v.value} is newer than this program (${SCHEMA_VERSION})`);
+      return db;
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+
+  // ── cursors ────────────────────────────────────────────────────────────────────────────
+  cursor(topicId: string): Cursor | undefined {
+    const row = this.st.getCursor.get(topicId);
+    return row === undefined ? undefined : CursorRow.parse(row);
+  }
+
+  cursors(): Cursor[] {
+    return z.array(CursorRow).parse(this.db.prepare('SELECT topic_id, message_id, seq, created_at FROM cursors ORDER BY topic_id').all());
+  }
+
+  /** Move a topic's cursor forward (never back when both sides carry `seq`). */
+  setCursor(c: Cursor): void {
+    const cur = this.cursor(c.topic_id);
+    if (cur && cur.seq !== null && c.seq !== null && c.seq <= cur.seq) return;
+    this.st.setCursor.run(c.topic_id, c.message_id, c.seq, c.created_at, this.now());
+  }
+
+  // ── seen ids ───────────────────────────────────────────────────────────────────────────
+  hasSeen(messageId: string): boolean {
+    return this.st.hasSeen.get(messageId) !== undefined;
+  }
+
+  /**
+   * Record a message as handed on: seen id + cursor in one transaction. Returns false when it
+   * had already been recorded (nothing changed).
+   */
+  markHandled(m: { id: string; topic_id: string; seq?: number | null | undefined; created_at?: string | null | undefined }): boolean {
+    const fresh = this.db.transaction(() => {
+      const r = this.st.addSeen.run(m.id, m.topic_id, this.now());
+      if (r.changes === 0) return false;
+      this.setCursor({ topic_id: m.topic_id, message_id: m.id, seq: m.seq ?? null, created_at: m.created_at ?? null });
+      const wm = this.getKv('watermark');
+      if (m.created_at && (!wm || Date.parse(m.created_at) > Date.parse(wm))) this.setKv('watermark', m.created_at);
+      return true;
+    })();
+    if (fresh && ++this.insertsSincePrune >= SEEN_DEFAULTS.pruneEvery) this.pruneSeen();
+    return fresh;
+  }
+
+  /** Forget seen ids older than the window, keeping at least the newest `minIds`. */
+  pruneSeen(): number {
+    this.insertsSincePrune = 0;
+    return this.st.prune.run(this.now() - this.windowMs, this.minIds).changes;
+  }
+
+  seenCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM seen').get() as { n: number }).n;
+  }
+
+  // ── key/value ──────────────────────────────────────────────────────────────────────────
+  getKv(key: string): string | undefined {
+    const row = this.st.getKv.get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setKv(key: string, value: string): void {
+    this.st.setKv.run(key, value, this.now());
+  }
+
+  // ── snapshots (actor state for later issues) ───────────────────────────────────────────
+  saveSnapshot(actorId: string, snapshot: unknown): void {
+    this.db
+      .prepare('INSERT INTO snapshots (actor_id, snapshot, updated_at) VALUES (?, ?, ?) ON CONFLICT(actor_id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at')
+      .run(actorId, JSON.stringify(snapshot), this.now());
+  }
+
+  loadSnapshot(actorId: string): unknown {
+    const row = this.db.prepare('SELECT snapshot FROM snapshots WHERE actor_id = ?').get(actorId) as { snapshot: string } | undefined;
+    if (!row) return undefined;
+    try {
+      return JSON.parse(row.snapshot) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+
+  deleteSnapshot(actorId: string): void {
+    this.db.prepare('DELETE FROM snapshots WHERE actor_id = ?').run(actorId);
+  }
+
+  // ── outbox (drained by the notifier of a later issue) ──────────────────────────────────
+  /** Add an item once per idempotency key; returns its id (the existing one on a repeat). */
+  enqueueOutbox(kind: string, idempotencyKey: string, payload: unknown): number {
+    const now = this.now();
+    this.db
+      .prepare('INSERT OR IGNORE INTO outbox (kind, idempotency_key, payload, next_at, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(kind, idempotencyKey, JSON.stringify(payload), now, now);
+    return (this.db.prepare('SELECT id FROM outbox WHERE idempotency_key = ?').get(idempotencyKey) as { id: number }).id;
+  }
+
+  /** Items due at `now`, oldest first. */
+  dueOutbox(limit = 100): OutboxItem[] {
+    const rows = this.db
+      .prepare('SELECT id, kind, idempotency_key, payload, attempts, next_at, created_at FROM outbox WHERE next_at <= ? ORDER BY id LIMIT ?')
+      .all(this.now(), limit) as Array<Omit<OutboxItem, 'payload'> & { payload: string }>;
+    return rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as unknown }));
+  }
+
+  /** Count an attempt and push the item back to `nextAt`. */
+  deferOutbox(id: number, nextAt: number): void {
+    this.db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE id = ?').run(nextAt, id);
+  }
+
+  removeOutbox(id: number): void {
+    this.db.prepare('DELETE FROM outbox WHERE id = ?').run(id);
+  }
+}

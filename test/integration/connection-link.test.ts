@@ -1,0 +1,176 @@
+/**
+ * The link (connection machine + WttSocket + WttApi + store + intake) against the REAL hub on
+ * 127.0.0.1, in process. (c) "server closes the socket cleanly 20 times" lives here.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WttApi } from '../../src/client/api.js';
+import { backoffCeilingMs } from '../../machines/backoff.js';
+import type { ConnectionStatus } from '../../machines/connection.machine.js';
+import { catchUp, isInitialized } from '../../src/runtime/catchup.js';
+import { Intake } from '../../src/runtime/intake.js';
+import { Link, type LinkConfig, type LinkTuning } from '../../src/runtime/link.js';
+import { StateStore } from '../../src/runtime/store.js';
+import type { Message } from '../../src/protocol/index.js';
+import { registerAgent, startHub, type StartedHub } from '../helpers/hub.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function hub(): Promise<StartedHub> {
+  const h = await startHub({ rateLimit: false });
+  cleanups.push(() => h.close());
+  return h;
+}
+
+function linkConfig(h: { url: string; wsUrl: string }, agent: { agent_id: string; agent_token: string }, stateDir: string): LinkConfig {
+  return {
+    agentId: agent.agent_id,
+    agentToken: agent.agent_token,
+    apiUrl: h.url,
+    wsUrl: h.wsUrl,
+    stateDir,
+    heartbeatMs: 1_000,
+    livenessMs: 3_000,
+    pollIntervalMs: 1_000,
+    httpTimeoutMs: 5_000,
+  };
+}
+
+function startLink(cfg: LinkConfig, tuning: LinkTuning = { backoffBaseMs: 20, backoffCapMs: 200 }) {
+  const got: Message[] = [];
+  const link = new Link({ config: cfg, tuning, onMessage: (m) => got.push(m) });
+  cleanups.push(() => link.stop());
+  link.start();
+  return { link, got };
+}
+
+const stateDir = () => mkdtempSync(join(tmpdir(), 'wtt-link-'));
+const api = (h: { url: string }, a: { agent_id: string; agent_token: string }) => new WttApi({ apiUrl: h.url, agentId: a.agent_id, agentToken: a.agent_token });
+
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('Link against the hub', () => {
+  it('hands on a message published by another agent once when the link is live', async () => {
+    const h = await hub();
+    const a = await registerAgent(h.url, 'alice');
+    const b = await registerAgent(h.url, 'bob');
+    const topic = await api(h, b).createTopic({ name: 'news' });
+    await api(h, a).joinTopic(topic.id);
+    const { link, got } = startLink(linkConfig(h, a, stateDir()));
+    await link.waitForStatus((s) => s.state === 'live', 10_000);
+    const sent = await api(h, b).publish({ topic_id: topic.id, content: 'hello alice' });
+    await until(() => got.length >= 1, 5_000, 'the pushed message');
+    expect(got.map((m) => [m.id, m.content, m.sender_id])).toEqual([[sent.id, 'hello alice', b.agent_id]]);
+    expect(link.socket?.isOpen).toBe(true);
+    expect(link.counts).toMatchObject({ delivered: 1, invalid: 0 });
+  });
+
+  it('starts from now on first start and catches up what was missed on the next start', async () => {
+    const h = await hub();
+    const a = await registerAgent(h.url, 'alice');
+    const b = await registerAgent(h.url, 'bob');
+    const topic = await api(h, b).createTopic({ name: 'news' });
+    await api(h, a).joinTopic(topic.id);
+    await api(h, b).publish({ topic_id: topic.id, content: 'old news' });
+    const dir = stateDir();
+
+    const first = startLink(linkConfig(h, a, dir));
+    await first.link.waitForStatus((s) => s.state === 'live', 10_000);
+    expect(first.got).toEqual([]);
+    await first.link.stop();
+
+    const missed = [];
+    for (let i = 0; i < 250; i++) missed.push((await api(h, b).publish({ topic_id: topic.id, content: `missed ${i}` })).id);
+    const p2p = await api(h, b).p2p({ target_agent_id: a.agent_id, content: 'psst' });
+
+    const second = startLink(linkConfig(h, a, dir));
+    await second.link.waitForStatus((s) => s.state === 'live', 10_000);
+    await until(() => second.got.length >= 251, 5_000, 'the missed messages');
+    const topicIds = second.got.filter((m) => m.topic_id === topic.id).map((m) => m.id);
+    expect(topicIds).toEqual(missed);
+    expect(second.got.filter((m) => m.topic_id !== topic.id).map((m) => [m.id, m.content])).toEqual([[p2p.id, 'psst']]);
+    expect(second.got).toHaveLength(251);
+  });
+
+  it('delivers messages by REST poll when the socket cannot connect', async () => {
+    const h = await hub();
+    const a = await registerAgent(h.url, 'alice');
+    const b = await registerAgent(h.url, 'bob');
+    const topic = await api(h, b).createTopic({ name: 'news' });
+    await api(h, a).joinTopic(topic.id);
+    const dead = await startHub({ rateLimit: false });
+    const deadWs = dead.wsUrl;
+    await dead.close();
+    const { link, got } = startLink({ ...linkConfig(h, a, stateDir()), wsUrl: deadWs }, { backoffBaseMs: 20, backoffCapMs: 100 });
+    await link.waitForStatus((s) => s.state === 'polling', 10_000);
+    // The first poll round of a fresh state file sets the starting point ("from now").
+    await until(() => isInitialized(link.store), 5_000, 'the first poll round');
+    const sent = await api(h, b).publish({ topic_id: topic.id, content: 'by poll' });
+    await until(() => got.length >= 1, 5_000, 'the polled message');
+    expect(got.map((m) => m.id)).toEqual([sent.id]);
+    expect(link.status?.state).toBe('polling');
+  });
+
+  it('pages back with before until the cursor when the server has no after extension', async () => {
+    const h = await hub();
+    const a = await registerAgent(h.url, 'alice');
+    const topic = await api(h, a).createTopic({ name: 'log' });
+    const first = await api(h, a).publish({ topic_id: topic.id, content: 'seen' });
+    const store = StateStore.open({ stateDir: stateDir() });
+    cleanups.push(() => store.close());
+    store.setKv('catchup_initialized', '1');
+    store.markHandled(first);
+    const later = [];
+    for (let i = 0; i < 23; i++) later.push((await api(h, a).publish({ topic_id: topic.id, content: `n${i}` })).id);
+    const got: string[] = [];
+    const intake = new Intake({ store, onMessage: (m) => got.push(m.id) });
+    const r = await catchUp({ api: api(h, a), intake, store, features: [], pageLimit: 5 });
+    expect(got).toEqual(later);
+    expect(r.delivered).toBe(23);
+    const again = await catchUp({ api: api(h, a), intake, store, features: [], pageLimit: 5 });
+    expect(again.delivered).toBe(0);
+  });
+
+  it('dials again only after a backoff each time the server closes the socket cleanly, 20 times', async () => {
+    const h = await hub();
+    const a = await registerAgent(h.url, 'alice');
+    const base = 20;
+    const cap = 200;
+    const { link } = startLink(linkConfig(h, a, stateDir()), { backoffBaseMs: base, backoffCapMs: cap });
+    const seen: ConnectionStatus[] = [];
+    link.onStatus((s) => seen.push(s));
+    for (let i = 0; i < 20; i++) {
+      await link.waitForStatus((s) => s.state === 'live', 10_000);
+      expect(h.hub.connections(a.agent_id)).toBe(1);
+      expect(h.hub.disconnectAgent(a.agent_id)).toBe(1);
+      await link.waitForStatus((s) => s.state === 'backoff', 5_000);
+    }
+    await link.waitForStatus((s) => s.state === 'live', 10_000);
+    const backoffs = seen.filter((s): s is Extract<ConnectionStatus, { state: 'backoff' }> => s.state === 'backoff');
+    expect(backoffs).toHaveLength(20);
+    // Every reconnect went through backoff: between two dials there is always a backoff.
+    const states = seen.map((s) => s.state);
+    for (let i = 1; i < states.length; i++) {
+      if (states[i] === 'connecting') expect(states[i - 1]).toBe('backoff');
+    }
+    const attempts = backoffs.map((s) => s.attempt);
+    for (let i = 1; i < attempts.length; i++) expect(attempts[i]).toBeGreaterThanOrEqual(attempts[i - 1] as number);
+    expect(attempts.at(-1)).toBeGreaterThanOrEqual(20);
+    for (const s of backoffs) {
+      expect(s.delayMs).toBeGreaterThanOrEqual(0);
+      expect(s.delayMs).toBeLessThan(backoffCeilingMs(s.attempt, base, cap));
+      expect(s.reason).toContain('closed 1000');
+    }
+  });
+});

@@ -1,0 +1,371 @@
+import { describe, expect, it } from 'vitest';
+import { SimulatedClock, createActor, fromCallback, fromPromise, waitFor } from 'xstate';
+import {
+  connectionMachine,
+  connectionStatus,
+  sameStatus,
+  type CatchUpResult,
+  type ConnectionInput,
+  type ConnectionStatus,
+  type PollOnceResult,
+  type SocketCommand,
+  type SocketEvent,
+} from '../../machines/connection.machine.js';
+import { backoffCeilingMs, backoffDelayMs } from '../../machines/backoff.js';
+import { NewMessageFrame, type ServerFrame } from '../../src/protocol/index.js';
+
+interface FakeDial {
+  gen: number;
+  send: (e: SocketEvent) => void;
+  pings: number;
+  stopped: boolean;
+}
+interface Deferred<T> {
+  resolve: (v: T) => void;
+  reject: (e: unknown) => void;
+}
+
+function frame(n: number, topic = 't1'): ServerFrame {
+  return NewMessageFrame.parse({
+    type: 'new_message',
+    message: { id: `m${n}`, topic_id: topic, sender_id: 'agent-x', content: `hello ${n}`, seq: n },
+  });
+}
+
+/** The machine with fake actors and a simulated clock; the test plays the socket and the REST side. */
+function harness(input: Partial<ConnectionInput> = {}) {
+  const clock = new SimulatedClock();
+  const dials: FakeDial[] = [];
+  const catchUps: Array<Deferred<CatchUpResult> & { gen: number }> = [];
+  const polls: Array<Deferred<PollOnceResult>> = [];
+  const machine = connectionMachine.provide({
+    actors: {
+      dial: fromCallback<SocketCommand, { gen: number }, SocketEvent>(({ input: i, sendBack, receive }) => {
+        const d: FakeDial = { gen: i.gen, send: sendBack, pings: 0, stopped: false };
+        dials.push(d);
+        receive((c) => {
+          if (c.type === 'PING') d.pings++;
+        });
+        return () => {
+          d.stopped = true;
+        };
+      }),
+      catchUp: fromPromise<CatchUpResult, { gen: number }>(
+        ({ input: i }) => new Promise((resolve, reject) => catchUps.push({ resolve, reject, gen: i.gen })),
+      ),
+      pollOnce: fromPromise<PollOnceResult, void>(() => new Promise((resolve, reject) => polls.push({ resolve, reject }))),
+    },
+  });
+  const actor = createActor(machine, {
+    clock,
+    input: { heartbeatMs: 15_000, livenessMs: 35_000, pollIntervalMs: 30_000, random: () => 0.5, ...input },
+  });
+  const frames: ServerFrame[] = [];
+  actor.on('frame', (e) => frames.push(e.frame));
+  const statuses: ConnectionStatus[] = [];
+  actor.subscribe((s) => {
+    const st = connectionStatus(s);
+    if (!sameStatus(statuses.at(-1), st)) statuses.push(st);
+  });
+  actor.start();
+
+  const dial = () => {
+    const d = dials.at(-1);
+    if (!d) throw new Error('no dial yet');
+    return d;
+  };
+  const status = () => connectionStatus(actor.getSnapshot());
+  const settle = (pred: (s: ConnectionStatus) => boolean) =>
+    waitFor(actor, (s) => pred(connectionStatus(s)), { timeout: 2_000 });
+  return {
+    clock,
+    actor,
+    dials,
+    catchUps,
+    polls,
+    frames,
+    statuses,
+    dial,
+    status,
+    /** OPENED + AUTHENTICATED on the newest dial. */
+    authenticate() {
+      const d = dial();
+      d.send({ type: 'SOCKET.OPENED', gen: d.gen });
+      d.send({ type: 'SOCKET.AUTHENTICATED', gen: d.gen });
+    },
+    fail(reason = 'ECONNREFUSED') {
+      const d = dial();
+      d.send({ type: 'SOCKET.FAILED', gen: d.gen, reason });
+    },
+    close(code = 1000, reason = 'closed by hub', clean = true) {
+      const d = dial();
+      d.send({ type: 'SOCKET.CLOSED', gen: d.gen, code, reason, clean });
+    },
+    /** Authenticate and finish catch-up: the link is live. */
+    async goLive() {
+      this.authenticate();
+      const cu = catchUps.at(-1);
+      if (!cu) throw new Error('no catch-up invoked');
+      cu.resolve({ delivered: 0 });
+      await settle((s) => s.state === 'live');
+    },
+    settle,
+  };
+}
+
+describe('backoff', () => {
+  it('doubles from 0.5 s up to the 30 s cap when attempts grow', () => {
+    const ceilings = [1, 2, 3, 4, 5, 6, 7, 8, 40].map((a) => backoffCeilingMs(a, 500, 30_000));
+    expect(ceilings).toEqual([500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]);
+  });
+
+  it('draws the delay uniformly below the ceiling when jitter is full', () => {
+    expect(backoffDelayMs(3, 500, 30_000, () => 0)).toBe(0);
+    expect(backoffDelayMs(3, 500, 30_000, () => 0.5)).toBe(1_000);
+    expect(backoffDelayMs(3, 500, 30_000, () => 0.999999)).toBeLessThan(2_000);
+    expect(backoffDelayMs(3, 500, 30_000, () => Number.NaN)).toBe(0);
+  });
+});
+
+describe('connectionMachine', () => {
+  it('dials, authenticates, catches up and goes live when the server accepts the socket', async () => {
+    const h = harness();
+    expect(h.status()).toEqual({ state: 'connecting', attempt: 0 });
+    h.dial().send({ type: 'SOCKET.OPENED', gen: h.dial().gen });
+    expect(h.status().state).toBe('authenticating');
+    h.dial().send({ type: 'SOCKET.AUTHENTICATED', gen: h.dial().gen });
+    expect(h.status().state).toBe('catchingUp');
+    expect(h.catchUps).toHaveLength(1);
+    h.catchUps[0]?.resolve({ delivered: 3 });
+    await h.settle((s) => s.state === 'live');
+    expect(h.statuses.map((s) => s.state)).toEqual(['connecting', 'authenticating', 'catchingUp', 'live']);
+  });
+
+  it('waits the full-jitter delay, doubling up to the cap, when dials keep failing', () => {
+    const h = harness({ random: () => 0.999999, pollAfterFailures: 1_000, pollAfterMs: 10 * 60 * 60 * 1000 });
+    const delays: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      const before = h.dials.length;
+      h.fail();
+      const st = h.status();
+      expect(st.state).toBe('backoff');
+      if (st.state !== 'backoff') return;
+      expect(st.attempt).toBe(i + 1);
+      delays.push(st.delayMs);
+      // No dial before the delay has passed (no hot loop) …
+      if (st.delayMs > 0) {
+        h.clock.increment(st.delayMs - 1);
+        expect(h.dials.length).toBe(before);
+        expect(h.status().state).toBe('backoff');
+      }
+      // … and exactly one when it has.
+      h.clock.increment(1);
+      expect(h.dials.length).toBe(before + 1);
+      expect(h.status().state).toBe('connecting');
+    }
+    expect(delays).toEqual([499, 999, 1_999, 3_999, 7_999, 15_999, 29_999, 29_999, 29_999]);
+  });
+
+  it('backs off after a clean close from the server instead of redialling at once', async () => {
+    const h = harness();
+    await h.goLive();
+    const dialsBefore = h.dials.length;
+    h.close(1000, 'closed by hub', true);
+    const st = h.status();
+    expect(st).toMatchObject({ state: 'backoff', attempt: 1, delayMs: 250 });
+    expect(st.state === 'backoff' && st.reason).toContain('closed 1000');
+    expect(h.dials.length).toBe(dialsBefore);
+    h.clock.increment(249);
+    expect(h.dials.length).toBe(dialsBefore);
+    h.clock.increment(1);
+    expect(h.dials.length).toBe(dialsBefore + 1);
+  });
+
+  it('keeps growing the delay when the server closes repeatedly before the link is stable', async () => {
+    const h = harness({ random: () => 0.999999 });
+    const attempts: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      await h.goLive();
+      h.clock.increment(9_999);
+      h.close();
+      const st = h.status();
+      if (st.state !== 'backoff') throw new Error(`expected backoff, got ${st.state}`);
+      attempts.push(st.attempt);
+      h.clock.increment(st.delayMs);
+    }
+    expect(attempts).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('resets the attempt counter when the link stays live for the stable time', async () => {
+    const h = harness({ random: () => 0.999999 });
+    h.fail();
+    h.clock.increment(499);
+    h.fail();
+    h.clock.increment(999);
+    await h.goLive();
+    expect(h.actor.getSnapshot().context.attempt).toBe(2);
+    h.clock.increment(10_000);
+    expect(h.actor.getSnapshot().context.attempt).toBe(0);
+    h.close();
+    expect(h.status()).toMatchObject({ state: 'backoff', attempt: 1, delayMs: 499 });
+  });
+
+  it('sends a ping every heartbeat interval while open', async () => {
+    const h = harness();
+    await h.goLive();
+    expect(h.dial().pings).toBe(0);
+    h.clock.increment(14_999);
+    expect(h.dial().pings).toBe(0);
+    h.clock.increment(1);
+    expect(h.dial().pings).toBe(1);
+    h.dial().send({ type: 'SOCKET.ACTIVITY', gen: h.dial().gen });
+    h.clock.increment(15_000);
+    expect(h.dial().pings).toBe(2);
+  });
+
+  it('terminates the socket and backs off when nothing arrives within the liveness window', async () => {
+    const h = harness();
+    await h.goLive();
+    const d = h.dial();
+    h.clock.increment(34_999);
+    expect(h.status().state).toBe('live');
+    expect(d.stopped).toBe(false);
+    h.clock.increment(1);
+    expect(h.status()).toMatchObject({ state: 'backoff', attempt: 1, reason: 'no frame within the liveness window' });
+    expect(d.stopped).toBe(true);
+  });
+
+  it('keeps the link up while frames or pongs keep arriving within the liveness window', async () => {
+    const h = harness();
+    await h.goLive();
+    for (let i = 0; i < 10; i++) {
+      h.clock.increment(30_000);
+      if (i % 2 === 0) h.dial().send({ type: 'SOCKET.ACTIVITY', gen: h.dial().gen });
+      else h.dial().send({ type: 'SOCKET.FRAME', gen: h.dial().gen, frame: frame(i) });
+    }
+    expect(h.status().state).toBe('live');
+    h.clock.increment(35_000);
+    expect(h.status().state).toBe('backoff');
+  });
+
+  it('enters polling after three failed dials and polls every interval while still dialling', async () => {
+    const h = harness({ random: () => 0.999999 });
+    h.fail();
+    h.clock.increment(499);
+    h.fail();
+    h.clock.increment(999);
+    expect(h.polls).toHaveLength(0);
+    h.fail();
+    expect(h.status()).toMatchObject({ state: 'polling', attempt: 3, delayMs: 1_999 });
+    expect(h.polls).toHaveLength(1);
+    h.polls[0]?.resolve({ delivered: 0 });
+    await waitFor(h.actor, (s) => s.matches({ polling: { poll: 'waiting' } }), { timeout: 2_000 });
+    // The socket is retried after its backoff, independently of the poll timer.
+    const dialsBefore = h.dials.length;
+    h.clock.increment(1_999);
+    expect(h.dials.length).toBe(dialsBefore + 1);
+    h.fail();
+    expect(h.status()).toMatchObject({ state: 'polling', attempt: 4 });
+    h.clock.increment(30_000 - 1_999);
+    expect(h.polls).toHaveLength(2);
+  });
+
+  it('leaves polling for open as soon as the socket authenticates again', async () => {
+    const h = harness({ random: () => 0 });
+    h.fail();
+    h.clock.increment(0);
+    h.fail();
+    h.clock.increment(0);
+    h.fail();
+    expect(h.status().state).toBe('polling');
+    expect(h.polls).toHaveLength(1);
+    h.clock.increment(0);
+    expect(h.dials).toHaveLength(4);
+    h.authenticate();
+    expect(h.status().state).toBe('catchingUp');
+    expect(h.actor.getSnapshot().context.failedDials).toBe(0);
+    h.catchUps.at(-1)?.resolve({ delivered: 0 });
+    await h.settle((s) => s.state === 'live');
+    const pollsBefore = h.polls.length;
+    h.clock.increment(120_000);
+    expect(h.polls.length).toBe(pollsBefore);
+  });
+
+  it('enters polling on the next failure when 30 s pass without open', () => {
+    const h = harness({ pollAfterFailures: 1_000 });
+    h.clock.increment(30_000);
+    expect(h.status().state).toBe('connecting');
+    h.fail();
+    expect(h.status().state).toBe('polling');
+  });
+
+  it('enters polling from backoff when 30 s pass without open', () => {
+    const h = harness({ random: () => 0.999999, backoffBaseMs: 60_000, backoffCapMs: 60_000, pollAfterFailures: 1_000 });
+    h.fail();
+    expect(h.status().state).toBe('backoff');
+    h.clock.increment(29_999);
+    expect(h.status().state).toBe('backoff');
+    h.clock.increment(1);
+    expect(h.status().state).toBe('polling');
+  });
+
+  it('buffers live frames during catch-up and hands them on after the history, in order', async () => {
+    const h = harness();
+    h.authenticate();
+    const d = h.dial();
+    d.send({ type: 'SOCKET.FRAME', gen: d.gen, frame: frame(1) });
+    d.send({ type: 'SOCKET.FRAME', gen: d.gen, frame: frame(2) });
+    expect(h.frames).toHaveLength(0);
+    h.catchUps[0]?.resolve({ delivered: 5 });
+    await h.settle((s) => s.state === 'live');
+    expect(h.frames.map((f) => (f.type === 'new_message' ? f.message.id : f.type))).toEqual(['m1', 'm2']);
+    d.send({ type: 'SOCKET.FRAME', gen: d.gen, frame: frame(3) });
+    expect(h.frames.map((f) => (f.type === 'new_message' ? f.message.id : f.type))).toEqual(['m1', 'm2', 'm3']);
+  });
+
+  it('catches up again instead of buffering without bound when the buffer overflows', async () => {
+    const h = harness({ maxBuffer: 2 });
+    h.authenticate();
+    const d = h.dial();
+    for (let i = 1; i <= 3; i++) d.send({ type: 'SOCKET.FRAME', gen: d.gen, frame: frame(i) });
+    h.catchUps[0]?.resolve({ delivered: 0 });
+    await waitFor(h.actor, () => h.catchUps.length === 2, { timeout: 2_000 });
+    expect(h.status().state).toBe('catchingUp');
+    expect(h.frames).toHaveLength(0);
+    h.catchUps[1]?.resolve({ delivered: 3 });
+    await h.settle((s) => s.state === 'live');
+    expect(h.frames).toHaveLength(0);
+  });
+
+  it('drops the socket and backs off when catch-up fails', async () => {
+    const h = harness();
+    h.authenticate();
+    const d = h.dial();
+    h.catchUps[0]?.reject(new Error('HTTP 503'));
+    await h.settle((s) => s.state === 'backoff');
+    expect(h.status()).toMatchObject({ state: 'backoff', attempt: 1 });
+    expect((h.status() as { reason?: string }).reason).toContain('catch-up failed: HTTP 503');
+    expect(d.stopped).toBe(true);
+  });
+
+  it('ignores events from an older dial when a newer one is in progress', () => {
+    const h = harness({ random: () => 0 });
+    const first = h.dial();
+    h.fail();
+    h.clock.increment(0);
+    expect(h.dials).toHaveLength(2);
+    first.send({ type: 'SOCKET.CLOSED', gen: first.gen, code: 1006, reason: '', clean: false });
+    first.send({ type: 'SOCKET.OPENED', gen: first.gen });
+    expect(h.status()).toEqual({ state: 'connecting', attempt: 1 });
+  });
+
+  it('closes the socket and stops when told to stop', async () => {
+    const h = harness();
+    await h.goLive();
+    const d = h.dial();
+    h.actor.send({ type: 'STOP' });
+    expect(h.actor.getSnapshot().status).toBe('done');
+    expect(h.status()).toEqual({ state: 'stopped' });
+    expect(d.stopped).toBe(true);
+  });
+});
