@@ -1,17 +1,19 @@
 /**
  * `wtt <words>`: one entry point, lazy routes so that a command loads only what it uses.
  * Each route module exports `main(argv: string[]): Promise<number>` (the exit code).
+ * A first word that is not a route is an `@wtt` command (src/commands/main.ts); no words → help.
  */
 type Route = () => Promise<{ main(argv: string[]): Promise<number> }>;
 
 const ROUTES: Record<string, Route> = {
   hub: () => import('./hub/main.js'),
+  tail: () => import('./runtime/tail.js'),
+  up: () => import('./runtime/up.js'),
 };
 
 export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
-  const route = first !== undefined ? ROUTES[first] : undefined;
+  const route = first !== undefined && Object.prototype.hasOwnProperty.call(ROUTES, first) ? ROUTES[first] : undefined;
   if (route) return (await route()).main(rest);
-  process.stderr.write(`wtt: unknown command '${argv.join(' ')}'\n`);
-  return 2;
+  return (await import('./commands/main.js')).main(argv);
 }

@@ -223,6 +223,8 @@ export interface Config {
   agentId: string | undefined;
   agentToken: string | undefined;
   apiUrl: string;
+  /** True when WTT_API_URL is unset: the runtime talks to the local hub at hubHost:hubPort. */
+  apiUrlIsLocalHub: boolean;
   wsUrl: string;
   bearerToken: string | undefined;
   imChannel: string | undefined;
@@ -254,6 +256,12 @@ export interface Config {
 }
 
 /** `http://h/x` → `ws://h/x/ws` (§4.1). */
+/** The local hub's URL as a client dials it (a wildcard bind address is dialled on loopback). */
+export function localHubUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
+}
+
 export function deriveWsUrl(apiUrl: string): string {
   return `${apiUrl.replace(/^http/, 'ws').replace(/\/+$/, '')}/ws`;
 }
@@ -360,7 +368,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
     throw new WttError('WTT_ERR_CONFIG', { message: `Configuration error:\n- ${problems.join('\n- ')}` });
   }
   const e = r.data;
-  const apiUrl = e.WTT_API_URL ?? DEFAULTS.apiUrl;
+  const hubHost = e.WTT_HUB_HOST ?? DEFAULTS.hubHost;
+  // Unset WTT_API_URL means the local hub: the URL follows WTT_HUB_HOST / WTT_HUB_PORT.
+  const apiUrl = e.WTT_API_URL ?? localHubUrl(hubHost, e.WTT_HUB_PORT);
   const openclawHome = e.OPENCLAW_STATE_DIR
     ? resolve(expandHome(e.OPENCLAW_STATE_DIR, home))
     : join(e.OPENCLAW_HOME ? resolve(expandHome(e.OPENCLAW_HOME, home)) : home, '.openclaw');
@@ -374,6 +384,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
     agentId: e.WTT_AGENT_ID,
     agentToken: e.WTT_AGENT_TOKEN,
     apiUrl,
+    apiUrlIsLocalHub: e.WTT_API_URL === undefined,
     wsUrl: e.WTT_WS_URL ?? deriveWsUrl(apiUrl),
     bearerToken: e.WTT_BEARER_TOKEN,
     imChannel: e.WTT_IM_CHANNEL,
@@ -391,7 +402,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
     displayName: e.WTT_DISPLAY_NAME,
     mentionNames: Object.freeze([e.WTT_AGENT_NAME, e.WTT_DISPLAY_NAME].filter((x): x is string => Boolean(x))),
     logLevel: e.WTT_LOG_LEVEL,
-    hubHost: e.WTT_HUB_HOST ?? DEFAULTS.hubHost,
+    hubHost,
     hubPort: e.WTT_HUB_PORT,
     openclawHome,
     openclawConfigPath: e.OPENCLAW_CONFIG_PATH ? resolve(expandHome(e.OPENCLAW_CONFIG_PATH, home)) : join(openclawHome, 'openclaw.json'),

@@ -1,0 +1,179 @@
+/**
+ * `wtt up`: the main job. Starts the embedded local hub (unless WTT_API_URL names another server),
+ * makes sure this agent is registered, then runs the daemon: the connection and lossless intake,
+ * printing each message as it arrives and each connection state change.
+ */
+import { join } from 'node:path';
+import { deriveWsUrl, loadConfig, localHubUrl, type Config } from '../config.js';
+import { WttError } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import type { Message } from '../protocol/index.js';
+import type { ConnectionStatus } from '../../machines/connection.machine.js';
+import { Link } from './link.js';
+
+export const UP_USAGE = `usage: wtt up [--no-hub] [--json]
+
+Runs the main job: the embedded local WTT hub on WTT_HUB_HOST:WTT_HUB_PORT (default 127.0.0.1:8787,
+data in <state dir>/hub) unless WTT_API_URL names another server or --no-hub is given; registers this
+agent if WTT_AGENT_ID is empty (written to <skill dir>/.env); then stays connected, printing every
+message once (--json: one JSON line per message). Ctrl-C or SIGTERM stops it cleanly.`;
+
+interface UpFlags {
+  hub: boolean;
+  json: boolean;
+}
+
+export function parseUpArgs(argv: readonly string[]): UpFlags {
+  const flags: UpFlags = { hub: true, json: false };
+  for (const a of argv) {
+    if (a === '--no-hub') flags.hub = false;
+    else if (a === '--json') flags.json = true;
+    else throw new WttError('WTT_ERR_USAGE', { message: `unknown option '${a}'` });
+  }
+  return flags;
+}
+
+/** One readable line (continuation lines indented) for a message. */
+export function messageText(m: Message): string {
+  const when = (m.created_at ?? m.timestamp ?? '').slice(11, 19) || '--:--:--';
+  const where = m.topic_name ?? m.topic_id;
+  const body = m.content.replace(/\r?\n/g, '\n    ');
+  return `[${when}] ${where} · ${m.sender_id}: ${body}`;
+}
+
+export function statusText(s: ConnectionStatus): string {
+  const extra = Object.entries(s)
+    .filter(([k, v]) => k !== 'state' && v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  return `connection: ${s.state}${extra ? ` (${extra})` : ''}`;
+}
+
+interface RunningHub {
+  url: string;
+  close(): Promise<void>;
+  /** True when this process started it (false: another wtt hub already held the port). */
+  owned: boolean;
+}
+
+async function isWttHub(url: string): Promise<boolean> {
+  try {
+    const r = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+    const body: unknown = await r.json();
+    return r.ok && typeof body === 'object' && body !== null && (body as { service?: unknown }).service === 'wtt-hub';
+  } catch {
+    return false;
+  }
+}
+
+async function startHub(config: Readonly<Config>, log: Logger): Promise<RunningHub> {
+  const { buildHub } = await import('../hub/index.js');
+  const hub = await buildHub({ dataDir: join(config.stateDir, 'hub'), logger: log.child({}, { level: 'warn' }) });
+  try {
+    const { port } = await hub.listen({ host: config.hubHost, port: config.hubPort });
+    return { url: localHubUrl(config.hubHost, port), close: () => hub.close(), owned: true };
+  } catch (e) {
+    await hub.close().catch(() => undefined);
+    const url = localHubUrl(config.hubHost, config.hubPort);
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      if (await isWttHub(url)) return { url, close: async () => undefined, owned: false };
+      throw new WttError('WTT_ERR_CONFIG', {
+        message: `port ${config.hubPort} on ${config.hubHost} is taken by something that is not a wtt hub: set WTT_HUB_PORT to a free port`,
+      });
+    }
+    throw e;
+  }
+}
+
+/** Does the server know this agent id? (A reset local hub forgets agents.) */
+async function agentKnown(apiUrl: string, agentId: string): Promise<boolean> {
+  const r = await fetch(`${apiUrl}/agents/${encodeURIComponent(agentId)}`, { signal: AbortSignal.timeout(5000) });
+  return r.status !== 404;
+}
+
+function withServer(config: Readonly<Config>, url: string): Readonly<Config> {
+  return Object.freeze({ ...config, apiUrl: url, wsUrl: deriveWsUrl(url) });
+}
+
+async function ensureAgent(config: Readonly<Config>, log: Logger, out: (s: string) => void, ownedHub: boolean): Promise<Readonly<Config>> {
+  const { configAuto } = await import('../onboarding/commands.js');
+  if (config.agentId && ownedHub && !(await agentKnown(config.apiUrl, config.agentId))) {
+    out(`⚠️ The local hub does not know ${config.agentId} (its data was reset): registering a new agent.`);
+    const { registerAgent } = await import('../onboarding/register.js');
+    const { saveEnv } = await import('../onboarding/save-env.js');
+    const id = await registerAgent({ apiUrl: config.apiUrl, displayName: config.displayName, timeoutMs: config.httpTimeoutMs });
+    await saveEnv({ envFile: config.envFile, updates: { WTT_AGENT_ID: id.agentId, ...(id.token ? { WTT_AGENT_TOKEN: id.token } : {}) } });
+    const env = { ...process.env, WTT_AGENT_ID: id.agentId, WTT_AGENT_TOKEN: id.token?.reveal() ?? '' };
+    return withServer(loadConfig({ env }), config.apiUrl);
+  }
+  if (config.agentId) return config;
+  out(await configAuto({ config, log }));
+  const next = withServer(loadConfig(), config.apiUrl);
+  if (!next.agentId) throw new WttError('WTT_ERR_NO_AGENT', { message: 'registration did not complete: see the lines above' });
+  return next;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${UP_USAGE}\n`);
+    return 0;
+  }
+  let flags: UpFlags;
+  let config: Readonly<Config>;
+  try {
+    flags = parseUpArgs(argv);
+    config = loadConfig();
+  } catch (e) {
+    const usage = e instanceof WttError && e.code === 'WTT_ERR_USAGE';
+    process.stderr.write(`wtt up: ${e instanceof Error ? e.message : String(e)}\n${usage ? `${UP_USAGE}\n` : ''}`);
+    return usage ? 2 : 1;
+  }
+  const log = createLogger({ level: config.logLevel, name: 'wtt' });
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  const err = (s: string) => process.stderr.write(`${s}\n`);
+
+  let hub: RunningHub | undefined;
+  let link: Link | undefined;
+  const shutdown = async () => {
+    await link?.stop().catch(() => undefined);
+    await hub?.close().catch(() => undefined);
+  };
+  try {
+    if (flags.hub && config.apiUrlIsLocalHub) {
+      hub = await startHub(config, log);
+      config = withServer(config, hub.url);
+      out(hub.owned ? `hub: listening on ${hub.url} (data in ${join(config.stateDir, 'hub')})` : `hub: using the wtt hub already running on ${hub.url}`);
+    } else {
+      out(`hub: not started; using ${config.apiUrl}`);
+    }
+    config = await ensureAgent(config, log, out, hub?.owned === true);
+    const active = config;
+    link = new Link({
+      config: active,
+      log: log.child({ systemId: 'connection' }),
+      onMessage: (m) => out(flags.json ? JSON.stringify(m) : messageText(m)),
+    });
+    link.onStatus((s) => err(statusText(s)));
+    out(`agent: ${active.agentId} · state in ${active.stateDir}`);
+    out(`try:   bin/wtt create demo "a first topic"   ·   bin/wtt list   ·   bin/wtt help`);
+  } catch (e) {
+    err(`wtt up: ${e instanceof Error ? e.message : String(e)}`);
+    await shutdown();
+    return 1;
+  }
+  const running = link;
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = () => {
+      if (stopping) return;
+      stopping = true;
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      err('wtt up: stopping');
+      void shutdown().then(() => resolve(0), () => resolve(1));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    running.start();
+  });
+}
