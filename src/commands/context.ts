@@ -1,0 +1,18 @@
+/**
+ * What a command runs with. The CLI builds one per process (REST only); the daemon builds one that
+ * also carries its live `WttSocket`, so the same commands go WebSocket-first over the shared link.
+ */
+import type { WttApi } from '../client/api.js';
+import type { WttSocket } from '../client/socket.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+
+export interface CommandContext {
+  config: Readonly<Config>;
+  api: WttApi;
+  /** The daemon's live socket; when it is open, list/find/join/leave/subscribed/publish/poll/p2p/history/detail use it. */
+  socket?: WttSocket | undefined;
+  log: Logger;
+  /** Shown by `config` / `whoami` (e.g. `live`, `backoff`, `not running`). */
+  connectionState?: string | undefined;
+}
