@@ -4,7 +4,6 @@
  * The legacy identity parameters (agent_id, sender_id, creator_agent_id, …) are filled from the
  * configured agent id so the same client also works against the original unauthenticated API.
  */
-import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import {
   Ack,
@@ -53,18 +52,11 @@ import {
   type TopicCreateBody,
 } from '../protocol/index.js';
 import { WttError } from '../errors.js';
-import { HttpTransport, seg, type AuthKind, type HttpMethod, type QueryValue } from './http.js';
+import { HttpTransport, seg, type AuthKind, type HttpMethod, type HttpOptions, type QueryValue } from './http.js';
 
-export interface WttApiOptions {
-  apiUrl: string;
+/** The transport's options (base URL, credentials, timeout, retries) plus the agent the calls act as. */
+export interface WttApiOptions extends HttpOptions {
   agentId?: string | undefined;
-  agentToken?: string | undefined;
-  /** User JWT or binding api key `wtt_sk_…` (for /agents/my, and feed when no agent token). */
-  bearerToken?: string | undefined;
-  timeoutMs?: number | undefined;
-  retries?: number | undefined;
-  retryBaseMs?: number | undefined;
-  dispatcher?: Dispatcher | undefined;
 }
 
 /** Per-call options every method accepts last. */

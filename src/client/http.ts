@@ -19,6 +19,7 @@ export interface HttpOptions {
   /** REST base, e.g. `http://127.0.0.1:8787` (paths are appended at the root). */
   apiUrl: string;
   agentToken?: string | undefined;
+  /** User JWT or binding api key `wtt_sk_…` (for /agents/my, and feed when no agent token). */
   bearerToken?: string | undefined;
   /** Per attempt; default 30 s. */
   timeoutMs?: number | undefined;

@@ -53,7 +53,8 @@ let counter = 0;
 export class WttSocket extends EventEmitter<WttSocketEvents> {
   readonly url: string;
   private readonly token: string | undefined;
-  private readonly timeoutMs: number;
+  /** Action timeout and the limit for open + auth (ms). */
+  readonly timeoutMs: number;
   private ws: WebSocket | undefined;
   private readonly pending = new Map<string, Pending>();
   private authed = false;

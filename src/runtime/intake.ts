@@ -5,7 +5,7 @@
  * recorded (seen id + cursor) in one transaction.
  */
 import { Message } from '../protocol/index.js';
-import type { Logger } from '../log.js';
+import { scrubSecrets, type Logger } from '../log.js';
 import type { StateStore } from './store.js';
 
 export type IntakeSource = 'live' | 'catchup' | 'poll';
@@ -26,6 +26,8 @@ export interface IntakeOptions {
   store: StateStore;
   onMessage: MessageSink;
   log?: Logger | undefined;
+  /** Credentials that must never reach a log line (a hostile server may echo them in a frame). */
+  secrets?: ReadonlyArray<string | undefined> | undefined;
 }
 
 export class Intake {
@@ -33,11 +35,13 @@ export class Intake {
   private readonly store: StateStore;
   private readonly sink: MessageSink;
   private readonly log: Logger | undefined;
+  private readonly secrets: ReadonlyArray<string | undefined>;
 
   constructor(opts: IntakeOptions) {
     this.store = opts.store;
     this.sink = opts.onMessage;
     this.log = opts.log;
+    this.secrets = opts.secrets ?? [];
   }
 
   /** Anything from the wire that should be a message. */
@@ -53,7 +57,7 @@ export class Intake {
   /** Count and report a frame or message that failed validation. */
   invalid(reason: string, source: IntakeSource | 'frame'): void {
     this.counts.invalid++;
-    this.log?.warn({ source, reason: reason.slice(0, 500) }, 'invalid inbound message dropped');
+    this.log?.warn({ source, reason: scrubSecrets(reason, this.secrets).slice(0, 500) }, 'invalid inbound message dropped');
   }
 
   /** True when this message was already handed on (or is older than the topic's cursor). */

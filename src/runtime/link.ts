@@ -12,6 +12,7 @@ import {
   connectionStatus,
   sameStatus,
   type CatchUpResult,
+  type ConnectionInput,
   type ConnectionStatus,
   type PollOnceResult,
   type SocketCommand,
@@ -22,7 +23,7 @@ import { WttApi } from '../client/api.js';
 import { WttSocket } from '../client/socket.js';
 import { WttError } from '../errors.js';
 import type { Config } from '../config.js';
-import type { Logger } from '../log.js';
+import { scrubSecrets, type Logger } from '../log.js';
 import { StateStore } from './store.js';
 import { Intake, type IntakeCounts, type MessageSink } from './intake.js';
 import { catchUp, drainPoll, isInitialized, markInitialized, serverFeatures } from './catchup.js';
@@ -58,6 +59,30 @@ export interface LinkOptions {
 
 type StatusListener = (s: ConnectionStatus) => void;
 
+/**
+ * The machine's input from the configuration: heartbeat, liveness and poll interval come from
+ * WTT_HEARTBEAT_S, WTT_LIVENESS_S and WTT_POLL_INTERVAL (via `loadConfig()`); the backoff numbers
+ * are the policy's (0.5 s doubling to 30 s, reset after 10 s live, polling after 3 failed dials or
+ * 30 s without open) unless tuned.
+ */
+export function connectionInput(
+  config: Pick<LinkConfig, 'heartbeatMs' | 'livenessMs' | 'pollIntervalMs'>,
+  tuning: LinkTuning = {},
+  random: () => number = Math.random,
+): ConnectionInput {
+  return {
+    heartbeatMs: config.heartbeatMs,
+    livenessMs: config.livenessMs,
+    pollIntervalMs: config.pollIntervalMs,
+    backoffBaseMs: tuning.backoffBaseMs,
+    backoffCapMs: tuning.backoffCapMs,
+    stableMs: tuning.stableMs,
+    pollAfterFailures: tuning.pollAfterFailures,
+    pollAfterMs: tuning.pollAfterMs,
+    random,
+  };
+}
+
 export class Link {
   readonly store: StateStore;
   readonly api: WttApi;
@@ -70,6 +95,7 @@ export class Link {
   private liveSocket: WttSocket | undefined;
   private features: readonly string[] | undefined;
   private started = false;
+  private readonly secrets: ReadonlyArray<string | undefined>;
   private readonly stoppedPromise: Promise<void>;
   private resolveStopped!: () => void;
   /** Every status published, in order (bounded; for tests and `wtt status`). */
@@ -85,7 +111,14 @@ export class Link {
     this.api =
       opts.api ??
       new WttApi({ apiUrl: config.apiUrl, agentId, agentToken: config.agentToken, bearerToken: config.bearerToken, timeoutMs: config.httpTimeoutMs });
-    this.intake = new Intake({ store: this.store, onMessage: opts.onMessage, log: opts.log });
+    this.secrets = [config.agentToken, config.bearerToken];
+    this.intake = new Intake({ store: this.store, onMessage: opts.onMessage, log: opts.log, secrets: this.secrets });
+    if (config.livenessMs <= config.heartbeatMs) {
+      this.log?.warn(
+        { heartbeatMs: config.heartbeatMs, livenessMs: config.livenessMs },
+        'WTT_LIVENESS_S is not longer than WTT_HEARTBEAT_S: the link will be declared dead before a pong can arrive',
+      );
+    }
     this.stoppedPromise = new Promise((r) => (this.resolveStopped = r));
     const tuning = opts.tuning ?? {};
     const wsUrl = `${config.wsUrl.replace(/\/+$/, '')}/${encodeURIComponent(agentId)}`;
@@ -149,17 +182,7 @@ export class Link {
 
     const machine = connectionMachine.provide({ actors: { dial, catchUp: catchUpActor, pollOnce } });
     this.actor = createActor(machine, {
-      input: {
-        heartbeatMs: config.heartbeatMs,
-        livenessMs: config.livenessMs,
-        pollIntervalMs: config.pollIntervalMs,
-        backoffBaseMs: tuning.backoffBaseMs,
-        backoffCapMs: tuning.backoffCapMs,
-        stableMs: tuning.stableMs,
-        pollAfterFailures: tuning.pollAfterFailures,
-        pollAfterMs: tuning.pollAfterMs,
-        random: opts.random ?? Math.random,
-      },
+      input: connectionInput(config, tuning, opts.random ?? Math.random),
       systemId: 'connection',
     });
     this.actor.on('frame', ({ frame }) => {
@@ -172,7 +195,7 @@ export class Link {
         }
       }
     });
-    this.actor.on('poll.failed', ({ reason }) => this.log?.warn({ reason }, 'poll failed; retrying at the next interval'));
+    this.actor.on('poll.failed', ({ reason }) => this.log?.warn({ reason: scrubSecrets(reason, this.secrets) }, 'poll failed; retrying at the next interval'));
     this.actor.on('buffer.overflow', ({ limit }) => this.log?.warn({ limit }, 'live frames overflowed the catch-up buffer; catching up again'));
     this.actor.subscribe({
       next: (snap) => this.publish(connectionStatus(snap)),
@@ -181,7 +204,9 @@ export class Link {
     });
   }
 
-  private publish(s: ConnectionStatus): void {
+  private publish(status: ConnectionStatus): void {
+    // Reasons come from servers (close reasons, error details): never let a credential through.
+    const s = 'reason' in status && status.reason ? { ...status, reason: scrubSecrets(status.reason, this.secrets) } : status;
     if (sameStatus(this.current, s)) return;
     this.current = s;
     this.history.push(s);

@@ -46,7 +46,9 @@ export interface StoreOptions {
   log?: Logger | undefined;
   /** The store's one clock (ms). */
   now?: (() => number) | undefined;
+  /** Keep seen ids longer than 24 h (values below 24 h are raised to it). */
   seenWindowMs?: number | undefined;
+  /** Keep more than the newest 10,000 seen ids (values below 10,000 are raised to it). */
   seenMinIds?: number | undefined;
 }
 
@@ -113,8 +115,9 @@ export class StateStore {
     this.path = path;
     this.db = db;
     this.now = opts.now ?? Date.now;
-    this.windowMs = opts.seenWindowMs ?? SEEN_DEFAULTS.windowMs;
-    this.minIds = opts.seenMinIds ?? SEEN_DEFAULTS.minIds;
+    // The dedupe window is a guarantee (issue 4): it can be widened, never narrowed.
+    this.windowMs = Math.max(opts.seenWindowMs ?? 0, SEEN_DEFAULTS.windowMs);
+    this.minIds = Math.max(Math.floor(opts.seenMinIds ?? 0), SEEN_DEFAULTS.minIds);
     this.st = {
       getCursor: db.prepare('SELECT topic_id, message_id, seq, created_at FROM cursors WHERE topic_id = ?'),
       setCursor: db.prepare(

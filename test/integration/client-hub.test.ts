@@ -1,36 +1,17 @@
 /**
  * WttApi and WttSocket against the REAL hub on 127.0.0.1: the typed calls parse what the hub sends.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { WttApi } from '../../src/client/api.js';
+import { describe, expect, it } from 'vitest';
 import { WttSocket } from '../../src/client/socket.js';
-import { WttError } from '../../src/errors.js';
-import { registerAgent, startHub, type StartedHub } from '../helpers/hub.js';
+import { registerAgent, type StartedHub } from '../helpers/hub.js';
+import { agentApi, caught, hubFor, useCleanups } from '../helpers/client.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function hub(): Promise<StartedHub> {
-  const h = await startHub({ rateLimit: false });
-  cleanups.push(() => h.close());
-  return h;
-}
-
-async function caught(p: Promise<unknown>): Promise<WttError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof WttError) return e;
-    throw e;
-  }
-  throw new Error('expected a WttError');
-}
+const onCleanup = useCleanups();
+const hub = () => hubFor(onCleanup);
 
 function socket(h: StartedHub, agentId: string, token?: string, timeoutMs?: number): WttSocket {
   const s = new WttSocket({ url: `${h.wsUrl}/${agentId}`, token, timeoutMs });
-  cleanups.push(() => s.terminate());
+  onCleanup(() => s.terminate());
   return s;
 }
 
@@ -39,8 +20,8 @@ describe('WttApi against the hub', () => {
     const h = await hub();
     const a = await registerAgent(h.url, 'alice');
     const b = await registerAgent(h.url, 'bob');
-    const alice = new WttApi({ apiUrl: h.url, agentId: a.agent_id, agentToken: a.agent_token });
-    const bob = new WttApi({ apiUrl: h.url, agentId: b.agent_id, agentToken: b.agent_token });
+    const alice = agentApi(h.url, a);
+    const bob = agentApi(h.url, b);
 
     expect((await alice.health()).features).toContain('history_after');
     const t = await alice.createTopic({ name: 'garden club', description: 'plants' });
@@ -77,7 +58,7 @@ describe('WttApi against the hub', () => {
   it('runs the task and pipeline calls and parses every answer when the tasks area is present', async () => {
     const h = await hub();
     const a = await registerAgent(h.url, 'alice');
-    const api = new WttApi({ apiUrl: h.url, agentId: a.agent_id, agentToken: a.agent_token });
+    const api = agentApi(h.url, a);
     const p = await api.createPipeline({ name: 'flow' });
     const t1 = await api.createTask({ title: 'first', pipeline_id: p.id, runner_agent_id: a.agent_id, owner_agent_id: a.agent_id });
     const t2 = await api.createTask({ title: 'second', pipeline_id: p.id });
@@ -130,7 +111,7 @@ describe('WttSocket against the hub', () => {
   it('emits new_message frames and a clean close when the hub pushes and then disconnects the agent', async () => {
     const h = await hub();
     const a = await registerAgent(h.url, 'alice');
-    const api = new WttApi({ apiUrl: h.url, agentId: a.agent_id, agentToken: a.agent_token });
+    const api = agentApi(h.url, a);
     const t = await api.createTopic({ name: 'echo' });
     const s = socket(h, a.agent_id, a.agent_token);
     await s.open();

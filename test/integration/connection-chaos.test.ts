@@ -2,64 +2,38 @@
  * The link against the REAL hub run as a child process that the test kills (a) and freezes (b).
  * Needs `npm run build` (bin/wtt runs dist/).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { WttApi } from '../../src/client/api.js';
+import { describe, expect, it } from 'vitest';
+import type { WttApi } from '../../src/client/api.js';
 import { isWttError } from '../../src/errors.js';
 import type { ConnectionStatus } from '../../machines/connection.machine.js';
 import { Link, type LinkConfig, type LinkTuning } from '../../src/runtime/link.js';
 import type { Message } from '../../src/protocol/index.js';
 import { registerAgent } from '../helpers/hub.js';
 import { spawnHub, type HubProcess } from '../helpers/hub-process.js';
+import { agentApi, linkConfig as baseConfig, until, useCleanups, type AgentCredentials } from '../helpers/client.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const onCleanup = useCleanups();
 
 async function hubProcess(opts: Parameters<typeof spawnHub>[0] = {}): Promise<HubProcess> {
   const h = await spawnHub(opts);
-  cleanups.push(() => h.kill());
+  onCleanup(() => h.kill());
   return h;
 }
 
-function linkConfig(h: { url: string; wsUrl: string }, agent: { agent_id: string; agent_token: string }, over: Partial<LinkConfig> = {}): LinkConfig {
-  return {
-    agentId: agent.agent_id,
-    agentToken: agent.agent_token,
-    apiUrl: h.url,
-    wsUrl: h.wsUrl,
-    stateDir: mkdtempSync(join(tmpdir(), 'wtt-chaos-')),
-    heartbeatMs: 500,
-    livenessMs: 1_500,
-    pollIntervalMs: 1_000,
-    httpTimeoutMs: 1_000,
-    ...over,
-  };
-}
+const linkConfig = (h: { url: string; wsUrl: string }, agent: AgentCredentials, over: Partial<LinkConfig> = {}): LinkConfig =>
+  baseConfig(h, agent, { heartbeatMs: 500, livenessMs: 1_500, httpTimeoutMs: 1_000, ...over });
 
 function startLink(cfg: LinkConfig, tuning: LinkTuning) {
   const got: Message[] = [];
   const statuses: ConnectionStatus[] = [];
   const link = new Link({ config: cfg, tuning, onMessage: (m) => got.push(m) });
   link.onStatus((s) => statuses.push(s));
-  cleanups.push(() => link.stop());
+  onCleanup(() => link.stop());
   link.start();
   return { link, got, statuses };
 }
 
-const api = (url: string, a: { agent_id: string; agent_token: string }, retries = 0) =>
-  new WttApi({ apiUrl: url, agentId: a.agent_id, agentToken: a.agent_token, timeoutMs: 2_000, retries });
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const api = (url: string, a: AgentCredentials, retries = 0) => agentApi(url, a, { timeoutMs: 2_000, retries });
 
 /** Every message id of a topic in the hub, oldest first. */
 async function history(client: WttApi, topicId: string): Promise<string[]> {

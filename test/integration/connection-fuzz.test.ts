@@ -9,15 +9,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Link } from '../../src/runtime/link.js';
 import type { Message, ServerFrame } from '../../src/protocol/index.js';
+import { useCleanups } from '../helpers/client.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const onCleanup = useCleanups();
 
 async function scriptedServer(onSocket: (ws: WebSocket) => void): Promise<{ url: string; wsUrl: string }> {
   const server: Server = createServer((req, res) => {
@@ -42,7 +40,7 @@ async function scriptedServer(onSocket: (ws: WebSocket) => void): Promise<{ url:
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  cleanups.push(
+  onCleanup(
     () =>
       new Promise<void>((r) => {
         for (const c of wss.clients) c.terminate();
@@ -85,7 +83,7 @@ describe('Link with random frames', () => {
     const rejections: unknown[] = [];
     const onRejection = (e: unknown) => rejections.push(e);
     process.on('unhandledRejection', onRejection);
-    cleanups.push(() => void process.off('unhandledRejection', onRejection));
+    onCleanup(() => void process.off('unhandledRejection', onRejection));
 
     const srv = await scriptedServer((ws) => {
       for (const f of frames) ws.send(f.text);
@@ -108,7 +106,7 @@ describe('Link with random frames', () => {
       onMessage: (m) => got.push(m),
       onFrame: (f) => others.push(f),
     });
-    cleanups.push(() => link.stop());
+    onCleanup(() => link.stop());
     link.start();
     const end = Date.now() + 60_000;
     while (!got.some((m) => m.id === 'the-end')) {

@@ -2,11 +2,7 @@
  * The link (connection machine + WttSocket + WttApi + store + intake) against the REAL hub on
  * 127.0.0.1, in process. (c) "server closes the socket cleanly 20 times" lives here.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { WttApi } from '../../src/client/api.js';
+import { describe, expect, it } from 'vitest';
 import { backoffCeilingMs } from '../../machines/backoff.js';
 import type { ConnectionStatus } from '../../machines/connection.machine.js';
 import { catchUp, isInitialized } from '../../src/runtime/catchup.js';
@@ -14,51 +10,23 @@ import { Intake } from '../../src/runtime/intake.js';
 import { Link, type LinkConfig, type LinkTuning } from '../../src/runtime/link.js';
 import { StateStore } from '../../src/runtime/store.js';
 import type { Message } from '../../src/protocol/index.js';
-import { registerAgent, startHub, type StartedHub } from '../helpers/hub.js';
+import { registerAgent, startHub } from '../helpers/hub.js';
+import { agentApi, hubFor, linkConfig as baseConfig, tempStateDir, until, useCleanups, type AgentCredentials } from '../helpers/client.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function hub(): Promise<StartedHub> {
-  const h = await startHub({ rateLimit: false });
-  cleanups.push(() => h.close());
-  return h;
-}
-
-function linkConfig(h: { url: string; wsUrl: string }, agent: { agent_id: string; agent_token: string }, stateDir: string): LinkConfig {
-  return {
-    agentId: agent.agent_id,
-    agentToken: agent.agent_token,
-    apiUrl: h.url,
-    wsUrl: h.wsUrl,
-    stateDir,
-    heartbeatMs: 1_000,
-    livenessMs: 3_000,
-    pollIntervalMs: 1_000,
-    httpTimeoutMs: 5_000,
-  };
-}
+const onCleanup = useCleanups();
+const hub = () => hubFor(onCleanup);
+const linkConfig = (h: { url: string; wsUrl: string }, agent: AgentCredentials, stateDir: string): LinkConfig => baseConfig(h, agent, { stateDir });
 
 function startLink(cfg: LinkConfig, tuning: LinkTuning = { backoffBaseMs: 20, backoffCapMs: 200 }) {
   const got: Message[] = [];
   const link = new Link({ config: cfg, tuning, onMessage: (m) => got.push(m) });
-  cleanups.push(() => link.stop());
+  onCleanup(() => link.stop());
   link.start();
   return { link, got };
 }
 
-const stateDir = () => mkdtempSync(join(tmpdir(), 'wtt-link-'));
-const api = (h: { url: string }, a: { agent_id: string; agent_token: string }) => new WttApi({ apiUrl: h.url, agentId: a.agent_id, agentToken: a.agent_token });
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const stateDir = () => tempStateDir();
+const api = (h: { url: string }, a: AgentCredentials) => agentApi(h.url, a);
 
 describe('Link against the hub', () => {
   it('hands on a message published by another agent once when the link is live', async () => {
@@ -128,7 +96,7 @@ describe('Link against the hub', () => {
     const topic = await api(h, a).createTopic({ name: 'log' });
     const first = await api(h, a).publish({ topic_id: topic.id, content: 'seen' });
     const store = StateStore.open({ stateDir: stateDir() });
-    cleanups.push(() => store.close());
+    onCleanup(() => store.close());
     store.setKv('catchup_initialized', '1');
     store.markHandled(first);
     const later = [];

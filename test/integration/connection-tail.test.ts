@@ -6,15 +6,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { WttApi } from '../../src/client/api.js';
-import { registerAgent, startHub, type StartedHub } from '../helpers/hub.js';
+import { describe, expect, it } from 'vitest';
+import type { WttApi } from '../../src/client/api.js';
+import { registerAgent } from '../helpers/hub.js';
 import { BIN, REPO } from '../helpers/hub-process.js';
+import { agentApi, hubFor, until, useCleanups } from '../helpers/client.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const onCleanup = useCleanups();
 
 interface Tail {
   child: ChildProcess;
@@ -50,28 +48,19 @@ function tail(env: NodeJS.ProcessEnv, args: string[] = []): Tail {
       if (m) t.status.push(m[1] as string);
     }
   });
-  cleanups.push(async () => {
+  onCleanup(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await t.exit;
   });
   return t;
 }
 
-async function until(cond: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 async function setup() {
-  const h: StartedHub = await startHub({ rateLimit: false });
-  cleanups.push(() => h.close());
+  const h = await hubFor(onCleanup);
   const a = await registerAgent(h.url, 'reader');
   const b = await registerAgent(h.url, 'writer');
-  const writer = new WttApi({ apiUrl: h.url, agentId: b.agent_id, agentToken: b.agent_token });
-  const reader = new WttApi({ apiUrl: h.url, agentId: a.agent_id, agentToken: a.agent_token });
+  const writer = agentApi(h.url, b);
+  const reader = agentApi(h.url, a);
   const topic = await writer.createTopic({ name: 'stream' });
   await reader.joinTopic(topic.id);
   const skillDir = mkdtempSync(join(tmpdir(), 'wtt-tail-'));

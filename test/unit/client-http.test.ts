@@ -4,18 +4,18 @@
  * hub does not, an outside server may.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { Agent, type Dispatcher } from 'undici';
+import { describe, expect, it } from 'vitest';
 import { WttApi } from '../../src/client/api.js';
-import { WttError } from '../../src/errors.js';
+import { caught, useCleanups } from '../helpers/client.js';
 
 const TOKEN = 'agent-token-abcdefghijklmnop';
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
-  }
-});
+const onCleanup = useCleanups();
+
+function closeServer(s: Server): Promise<void> {
+  s.closeAllConnections();
+  return new Promise<void>((r) => s.close(() => r()));
+}
 
 interface Seen {
   method: string;
@@ -24,7 +24,7 @@ interface Seen {
   body: string;
 }
 
-async function server(handler: (req: Seen, res: ServerResponse, n: number) => void): Promise<{ url: string; seen: Seen[] }> {
+async function server(handler: (req: Seen, res: ServerResponse, n: number) => void): Promise<{ url: string; seen: Seen[]; server: Server }> {
   const seen: Seen[] = [];
   const s = createServer((req, res) => {
     let body = '';
@@ -35,25 +35,15 @@ async function server(handler: (req: Seen, res: ServerResponse, n: number) => vo
       handler(r, res, seen.length);
     });
   });
-  servers.push(s);
+  onCleanup(() => (s.listening ? closeServer(s) : undefined));
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  return { url: `http://127.0.0.1:${(s.address() as { port: number }).port}`, seen };
+  return { url: `http://127.0.0.1:${(s.address() as { port: number }).port}`, seen, server: s };
 }
 
 const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 };
-
-async function caught(p: Promise<unknown>): Promise<WttError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof WttError) return e;
-    throw e;
-  }
-  throw new Error('expected a WttError');
-}
 
 const client = (url: string, extra: Partial<ConstructorParameters<typeof WttApi>[0]> = {}) =>
   new WttApi({ apiUrl: url, agentId: 'agent-me', agentToken: TOKEN, retryBaseMs: 1, ...extra });
@@ -141,6 +131,102 @@ describe('WttApi over HTTP', () => {
     expect(s.seen).toHaveLength(1);
   });
 
+  it('retries GET and DELETE but sends POST and PATCH once when the server answers 503', async () => {
+    const s = await server((_r, res) => json(res, 503, { detail: 'busy' }));
+    const api = client(s.url, { retries: 2 });
+    const calls: Array<[string, () => Promise<unknown>]> = [
+      ['GET /tasks/x', () => api.getTask('x')],
+      ['DELETE /tasks/x', () => api.deleteTask('x')],
+      ['POST /topics/', () => api.createTopic({ name: 'n' })],
+      ['POST /messages/', () => api.publish({ topic_id: 't', content: 'c' })],
+      ['POST /tasks', () => api.createTask({ title: 't' })],
+      ['POST /topics/t/leave', () => api.leaveTopic('t')],
+      ['POST /messages/p2p', () => api.p2p({ target_agent_id: 'b', content: 'c' })],
+      ['PATCH /tasks/x', () => api.updateTask('x', { status: 'doing' })],
+    ];
+    const attempts: Record<string, number> = {};
+    for (const [name, call] of calls) {
+      const before = s.seen.length;
+      expect((await caught(call())).status).toBe(503);
+      attempts[name] = s.seen.length - before;
+    }
+    expect(attempts).toEqual({
+      'GET /tasks/x': 3,
+      'DELETE /tasks/x': 3,
+      'POST /topics/': 1,
+      'POST /messages/': 1,
+      'POST /tasks': 1,
+      'POST /topics/t/leave': 1,
+      'POST /messages/p2p': 1,
+      'PATCH /tasks/x': 1,
+    });
+  });
+
+  it('does not repeat a POST whose connection dropped after it reached the server, but repeats a GET', async () => {
+    const s = await server((_r, res) => res.socket?.destroy());
+    const api = client(s.url, { retries: 2 });
+    expect((await caught(api.publish({ topic_id: 't', content: 'maybe stored' }))).code).toBe('WTT_ERR_NETWORK');
+    expect(s.seen.map((r) => r.method)).toEqual(['POST']);
+    expect((await caught(api.listTopics())).code).toBe('WTT_ERR_NETWORK');
+    expect(s.seen.map((r) => r.method)).toEqual(['POST', 'GET', 'GET', 'GET']);
+  });
+
+  it('tries a POST again only when the connection was refused, since it never reached a server', async () => {
+    const s = await server(() => undefined);
+    await closeServer(s.server);
+    let dispatched = 0;
+    class Counting extends Agent {
+      override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+        dispatched++;
+        return super.dispatch(opts, handler);
+      }
+    }
+    const dispatcher = new Counting();
+    onCleanup(() => dispatcher.close());
+    const e = await caught(client(s.url, { retries: 2, dispatcher }).publish({ topic_id: 't', content: 'c' }));
+    expect(e.code).toBe('WTT_ERR_NETWORK');
+    expect(dispatched).toBe(3);
+  });
+
+  it('keeps the agent and bearer tokens out of every error when the server echoes them back', async () => {
+    const BEARER = 'wtt_sk_userkey0123456789';
+    const echo = `token=${TOKEN} bearer=${BEARER} Authorization: Bearer ${TOKEN}`;
+    const s = await server((r, res, n) => {
+      if (r.url.startsWith('/health')) return res.end(`<html>${echo}</html>`);
+      if (r.url.startsWith('/topics/subscribed')) return json(res, 200, [{ [TOKEN]: BEARER }]);
+      if (r.url.startsWith('/agents/my')) return json(res, 403, { detail: [{ msg: echo }] });
+      if (r.url.startsWith('/tasks/')) return json(res, 500, { error: echo });
+      if (r.url.startsWith('/messages/')) return res.writeHead(502).end(echo);
+      if (r.url.startsWith('/topics/')) return json(res, 429, { detail: echo }, { 'retry-after': '0' });
+      json(res, 401, { detail: `${echo} #${n}` });
+    });
+    const api = client(s.url, { retries: 1, bearerToken: BEARER });
+    const errors = [
+      await caught(api.health()),
+      await caught(api.subscribedTopics()),
+      await caught(api.myAgents()),
+      await caught(api.getTask('x')),
+      await caught(api.publish({ topic_id: 't', content: 'c' })),
+      await caught(api.getTopic('t')),
+      await caught(api.claimCode()),
+    ];
+    expect(errors.map((e) => e.code)).toEqual([
+      'WTT_ERR_BAD_RESPONSE',
+      'WTT_ERR_BAD_RESPONSE',
+      'WTT_ERR_AUTH_REJECTED',
+      'WTT_ERR_HTTP',
+      'WTT_ERR_HTTP',
+      'WTT_ERR_RATE_LIMITED',
+      'WTT_ERR_AUTH_REJECTED',
+    ]);
+    for (const e of errors) {
+      const text = [e.message, e.detail ?? '', e.stack ?? '', String(e), JSON.stringify(e)].join('\n');
+      expect(text).not.toContain(TOKEN);
+      expect(text).not.toContain(BEARER);
+    }
+    expect(errors[2]?.detail).toContain('[Redacted]');
+  });
+
   it('waits Retry-After and tries again when rate limited', async () => {
     const s = await server((_r, res, n) => (n === 1 ? json(res, 429, { detail: 'slow down' }, { 'retry-after': '0' }) : json(res, 200, [])));
     expect(await client(s.url).listPipelines()).toEqual([]);
@@ -162,9 +248,8 @@ describe('WttApi over HTTP', () => {
 
   it('reports a network error when nothing listens on the port', async () => {
     const s = await server(() => undefined);
-    const url = s.url;
-    for (const srv of servers.splice(0)) await new Promise<void>((r) => srv.close(() => r()));
-    const e = await caught(client(url, { retries: 0 }).listTopics());
+    await closeServer(s.server);
+    const e = await caught(client(s.url, { retries: 0 }).listTopics());
     expect(e.code).toBe('WTT_ERR_NETWORK');
   });
 

@@ -2,15 +2,12 @@
  * WttSocket's policies against a scripted WebSocket server on 127.0.0.1 (one that stays silent,
  * closes mid-request or sends garbage — the hub does not, an outside server may).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WttSocket } from '../../src/client/socket.js';
-import { WttError } from '../../src/errors.js';
+import { caught, useCleanups } from '../helpers/client.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const onCleanup = useCleanups();
 
 type Handler = (ws: WebSocket, frame: Record<string, unknown> | string) => void;
 
@@ -34,7 +31,7 @@ async function scripted(handler: Handler): Promise<{ url: string; first: Promise
       handler(ws, f);
     });
   });
-  cleanups.push(
+  onCleanup(
     () =>
       new Promise<void>((r) => {
         for (const c of wss.clients) c.terminate();
@@ -48,19 +45,9 @@ const okAuth: Handler = (ws, f) => {
   if (typeof f === 'object' && f.action === 'auth') ws.send(JSON.stringify({ type: 'action_result', request_id: f.request_id, ok: true, data: { authenticated: true, agent_display_name: 'X' } }));
 };
 
-async function caught(p: Promise<unknown>): Promise<WttError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof WttError) return e;
-    throw e;
-  }
-  throw new Error('expected a WttError');
-}
-
 function sock(url: string, timeoutMs = 300): WttSocket {
   const s = new WttSocket({ url, token: 'tok-123456789', timeoutMs });
-  cleanups.push(() => s.terminate());
+  onCleanup(() => s.terminate());
   return s;
 }
 
@@ -136,6 +123,59 @@ describe('WttSocket', () => {
     expect(invalid[0]).toBe('not JSON');
     expect(unknown).toEqual(['weather']);
     expect(s.isOpen).toBe(true);
+  });
+
+  it('sends text ping and reports the text pong as activity when the heartbeat runs', async () => {
+    const texts: string[] = [];
+    const srv = await scripted((ws, f) => {
+      okAuth(ws, f);
+      if (f === 'ping') {
+        texts.push(f);
+        ws.send('pong');
+      }
+    });
+    const s = sock(srv.url);
+    await s.open();
+    const pong = new Promise<void>((r) => s.once('pong', () => r()));
+    const activity = new Promise<void>((r) => s.once('activity', () => r()));
+    expect(s.ping()).toBe(true);
+    await Promise.all([pong, activity]);
+    expect(texts).toEqual(['ping']);
+  });
+
+  it('returns false from ping when the socket is not open', () => {
+    expect(new WttSocket({ url: 'ws://127.0.0.1:9/ws/a' }).ping()).toBe(false);
+  });
+
+  it('keeps the token out of every error and close reason when the server echoes it', async () => {
+    const token = 'tok-123456789';
+    const srv = await scripted((ws, f) => {
+      if (typeof f !== 'object') return;
+      if (f.action === 'auth') okAuth(ws, f);
+      else if (f.action === 'list') ws.send(JSON.stringify({ type: 'action_result', request_id: f.request_id, ok: false, error: `bad token ${token}` }));
+      else ws.close(4000, `kicked ${token}`);
+    });
+    const s = sock(srv.url, 5_000);
+    await s.open();
+    const refused = await caught(s.request('list'));
+    const closed = new Promise<{ reason: string }>((r) => s.once('close', r));
+    const late = await caught(s.request('subscribed'));
+    expect([refused.code, late.code]).toEqual(['WTT_ERR_ACTION_FAILED', 'WTT_ERR_SOCKET_CLOSED']);
+    const texts = [refused.message, refused.detail ?? '', late.message, (await closed).reason];
+    for (const t of texts) expect(t).not.toContain(token);
+    expect(refused.detail).toBe('bad token [Redacted]');
+    expect((await closed).reason).toBe('kicked [Redacted]');
+
+    const srv2 = await scripted((ws) => ws.close(4401, `no ${token}`));
+    const rejected = await caught(sock(srv2.url).open());
+    expect(rejected.code).toBe('WTT_ERR_AUTH_REJECTED');
+    expect(rejected.message).not.toContain(token);
+    expect(rejected.message).toContain('[Redacted]');
+  });
+
+  it('waits 15 s for an action_result when no timeout is given', () => {
+    expect(new WttSocket({ url: 'ws://127.0.0.1:9/ws/a' }).timeoutMs).toBe(15_000);
+    expect(new WttSocket({ url: 'ws://127.0.0.1:9/ws/a', timeoutMs: 500 }).timeoutMs).toBe(500);
   });
 
   it('refuses a request before open and a ws url of another scheme', async () => {

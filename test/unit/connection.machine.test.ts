@@ -13,6 +13,11 @@ import {
 } from '../../machines/connection.machine.js';
 import { backoffCeilingMs, backoffDelayMs } from '../../machines/backoff.js';
 import { NewMessageFrame, type ServerFrame } from '../../src/protocol/index.js';
+import { loadConfig } from '../../src/config.js';
+import { connectionInput } from '../../src/runtime/link.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 interface FakeDial {
   gen: number;
@@ -62,6 +67,8 @@ function harness(input: Partial<ConnectionInput> = {}) {
   });
   const frames: ServerFrame[] = [];
   actor.on('frame', (e) => frames.push(e.frame));
+  const pollFailures: string[] = [];
+  actor.on('poll.failed', (e) => pollFailures.push(e.reason));
   const statuses: ConnectionStatus[] = [];
   actor.subscribe((s) => {
     const st = connectionStatus(s);
@@ -84,6 +91,7 @@ function harness(input: Partial<ConnectionInput> = {}) {
     catchUps,
     polls,
     frames,
+    pollFailures,
     statuses,
     dial,
     status,
@@ -100,6 +108,13 @@ function harness(input: Partial<ConnectionInput> = {}) {
     close(code = 1000, reason = 'closed by hub', clean = true) {
       const d = dial();
       d.send({ type: 'SOCKET.CLOSED', gen: d.gen, code, reason, clean });
+    },
+    /** Three failed dials with random 0: polling. */
+    enterPolling() {
+      for (let i = 0; i < 3; i++) {
+        this.fail();
+        if (i < 2) clock.increment(this.status().state === 'backoff' ? (this.status() as { delayMs: number }).delayMs : 0);
+      }
     },
     /** Authenticate and finish catch-up: the link is live. */
     async goLive() {
@@ -357,6 +372,164 @@ describe('connectionMachine', () => {
     first.send({ type: 'SOCKET.CLOSED', gen: first.gen, code: 1006, reason: '', clean: false });
     first.send({ type: 'SOCKET.OPENED', gen: first.gen });
     expect(h.status()).toEqual({ state: 'connecting', attempt: 1 });
+  });
+
+  it('backs off when the server refuses the auth frame', () => {
+    const h = harness();
+    const d = h.dial();
+    d.send({ type: 'SOCKET.OPENED', gen: d.gen });
+    expect(h.status().state).toBe('authenticating');
+    d.send({ type: 'SOCKET.FAILED', gen: d.gen, reason: 'the server refused the agent token' });
+    expect(h.status()).toMatchObject({ state: 'backoff', attempt: 1, reason: 'the server refused the agent token' });
+    expect(d.stopped).toBe(true);
+    expect(h.actor.getSnapshot().context.failedDials).toBe(1);
+  });
+
+  it('backs off when the socket closes while it is still dialling', () => {
+    const h = harness();
+    h.close(1006, '', false);
+    expect(h.status()).toMatchObject({ state: 'backoff', attempt: 1, reason: 'closed 1006 (unclean)' });
+    expect(h.actor.getSnapshot().context.failedDials).toBe(1);
+  });
+
+  it('abandons catch-up and backs off when the socket closes during catch-up', async () => {
+    const h = harness();
+    h.authenticate();
+    const d = h.dial();
+    d.send({ type: 'SOCKET.FRAME', gen: d.gen, frame: frame(1) });
+    h.close(1001, 'going away', true);
+    expect(h.status()).toMatchObject({ state: 'backoff', attempt: 1, reason: 'closed 1001 going away' });
+    expect(d.stopped).toBe(true);
+    // The late result of the abandoned catch-up changes nothing and hands nothing on.
+    h.catchUps[0]?.resolve({ delivered: 0 });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(h.status().state).toBe('backoff');
+    expect(h.frames).toEqual([]);
+  });
+
+  it('backs off when the socket fails after it was open', async () => {
+    const h = harness();
+    await h.goLive();
+    h.fail('write EPIPE');
+    expect(h.status()).toMatchObject({ state: 'backoff', attempt: 1, reason: 'write EPIPE' });
+    expect(h.actor.getSnapshot().context.failedDials).toBe(0);
+  });
+
+  it('declares the link dead when nothing arrives within the liveness window during catch-up', () => {
+    const h = harness();
+    h.authenticate();
+    const d = h.dial();
+    h.clock.increment(15_000);
+    expect(d.pings).toBe(1);
+    h.clock.increment(20_000);
+    expect(h.status()).toMatchObject({ state: 'backoff', reason: 'no frame within the liveness window' });
+    expect(d.stopped).toBe(true);
+  });
+
+  it('enters polling when 30 s pass after the link dropped without open again', async () => {
+    const h = harness({ random: () => 0.999999, backoffBaseMs: 40_000, backoffCapMs: 40_000, pollAfterFailures: 1_000 });
+    await h.goLive();
+    h.clock.increment(60_000);
+    h.close();
+    expect(h.status().state).toBe('backoff');
+    h.clock.increment(29_999);
+    expect(h.status().state).toBe('backoff');
+    h.clock.increment(1);
+    expect(h.status().state).toBe('polling');
+  });
+
+  it('reports a failed poll and polls again at the next interval when polling', async () => {
+    const h = harness({ random: () => 0 });
+    h.enterPolling();
+    expect(h.status().state).toBe('polling');
+    h.polls[0]?.reject(new Error('HTTP 503'));
+    await waitFor(h.actor, (s) => s.matches({ polling: { poll: 'waiting' } }), { timeout: 2_000 });
+    expect(h.pollFailures).toEqual(['HTTP 503']);
+    h.clock.increment(29_999);
+    expect(h.polls).toHaveLength(1);
+    h.clock.increment(1);
+    expect(h.polls).toHaveLength(2);
+    expect(h.status().state).toBe('polling');
+  });
+
+  it('keeps polling and redials after a backoff when the socket closes while polling', () => {
+    const h = harness({ random: () => 0.999999 });
+    h.enterPolling();
+    expect(h.status()).toMatchObject({ state: 'polling', attempt: 3 });
+    h.clock.increment(1_999);
+    const d = h.dial();
+    d.send({ type: 'SOCKET.OPENED', gen: d.gen });
+    d.send({ type: 'SOCKET.CLOSED', gen: d.gen, code: 1000, reason: 'bye', clean: true });
+    expect(h.status()).toMatchObject({ state: 'polling', attempt: 4, delayMs: 3_999, reason: 'closed 1000 bye' });
+    const before = h.dials.length;
+    h.clock.increment(3_998);
+    expect(h.dials.length).toBe(before);
+    h.clock.increment(1);
+    expect(h.dials.length).toBe(before + 1);
+  });
+
+  it('stops without dialling again when told to stop during backoff or polling', () => {
+    for (const where of ['backoff', 'polling'] as const) {
+      const h = harness({ random: () => 0.5 });
+      if (where === 'backoff') h.fail();
+      else h.enterPolling();
+      expect(h.status().state).toBe(where);
+      const dials = h.dials.length;
+      const polls = h.polls.length;
+      h.actor.send({ type: 'STOP' });
+      h.clock.increment(10 * 60_000);
+      expect(h.status()).toEqual({ state: 'stopped' });
+      expect([h.dials.length, h.polls.length]).toEqual([dials, polls]);
+    }
+  });
+
+  it('takes heartbeat, liveness and poll interval from WTT_HEARTBEAT_S, WTT_LIVENESS_S and WTT_POLL_INTERVAL when they are set', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wtt-conncfg-'));
+    const config = loadConfig({
+      env: { HOME: dir, WTT_SKILL_DIR: dir, WTT_HEARTBEAT_S: '4', WTT_LIVENESS_S: '9', WTT_POLL_INTERVAL: '2' },
+      ignoreEnvFile: true,
+    });
+    const h = harness(connectionInput(config, {}, () => 0));
+    await h.goLive();
+    h.clock.increment(3_999);
+    expect(h.dial().pings).toBe(0);
+    h.clock.increment(1);
+    expect(h.dial().pings).toBe(1);
+    h.clock.increment(4_999);
+    expect(h.status().state).toBe('live');
+    h.clock.increment(1);
+    // Jitter 0: the backoff after the dead link is 0 ms, so the machine is already dialling again.
+    expect(h.statuses.at(-2)).toMatchObject({ state: 'backoff', reason: 'no frame within the liveness window' });
+    expect(h.status().state).toBe('connecting');
+    h.fail();
+    h.clock.increment(0);
+    h.fail();
+    h.clock.increment(0);
+    h.fail();
+    expect(h.status().state).toBe('polling');
+    h.polls[0]?.resolve({ delivered: 0 });
+    await waitFor(h.actor, (s) => s.matches({ polling: { poll: 'waiting' } }), { timeout: 2_000 });
+    h.clock.increment(1_999);
+    expect(h.polls).toHaveLength(1);
+    h.clock.increment(1);
+    expect(h.polls).toHaveLength(2);
+  });
+
+  it('uses 15 s heartbeat, 35 s liveness, 30 s poll and the backoff policy when nothing is configured', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wtt-conncfg-'));
+    const config = loadConfig({ env: { HOME: dir, WTT_SKILL_DIR: dir }, ignoreEnvFile: true });
+    const h = harness(connectionInput(config));
+    expect(h.actor.getSnapshot().context.cfg).toEqual({
+      heartbeatMs: 15_000,
+      livenessMs: 35_000,
+      pollIntervalMs: 30_000,
+      backoffBaseMs: 500,
+      backoffCapMs: 30_000,
+      stableMs: 10_000,
+      pollAfterFailures: 3,
+      pollAfterMs: 30_000,
+      maxBuffer: 10_000,
+    });
   });
 
   it('closes the socket and stops when told to stop', async () => {

@@ -2,7 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { Writable } from 'node:stream';
+import type { DestinationStream } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.js';
 import { Intake, type IntakeSource } from '../../src/runtime/intake.js';
 import { StateStore } from '../../src/runtime/store.js';
 import { parseServerFrame, type Message } from '../../src/protocol/index.js';
@@ -16,8 +19,16 @@ function setup(sink?: (m: Message, source: IntakeSource) => void) {
   const store = StateStore.open({ stateDir: mkdtempSync(join(tmpdir(), 'wtt-intake-')) });
   stores.push(store);
   const got: Array<{ id: string; source: IntakeSource }> = [];
-  const intake = new Intake({ store, onMessage: sink ?? ((m, source) => got.push({ id: m.id, source })) });
-  return { store, intake, got };
+  const logLines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      logLines.push(String(chunk));
+      cb();
+    },
+  });
+  const log = createLogger({ level: 'warn', destination: destination as unknown as DestinationStream });
+  const intake = new Intake({ store, log, onMessage: sink ?? ((m, source) => got.push({ id: m.id, source })) });
+  return { store, intake, got, logLines };
 }
 
 const msg = (n: number, topic = 't1') => ({ id: `m${n}`, topic_id: topic, sender_id: 'agent-a', content: `c${n}`, seq: n, created_at: new Date(1_700_000_000_000 + n).toISOString() });
@@ -41,12 +52,21 @@ describe('Intake', () => {
   });
 
   it('counts and drops a message that fails validation when fields are missing', () => {
-    const { intake, got } = setup();
+    const { intake, got, logLines } = setup();
     expect(intake.offer({ topic_id: 't1', sender_id: 'a', content: 'no id' }, 'live')).toBe('invalid');
     expect(intake.offer({ id: 'x', sender_id: 'a', content: 'no topic' }, 'live')).toBe('invalid');
     expect(intake.offer('not an object', 'poll')).toBe('invalid');
     expect(got).toEqual([]);
     expect(intake.counts.invalid).toBe(3);
+    // One warning line each, carrying the reason.
+    const warnings = logLines.map((l) => JSON.parse(l) as { level: number; msg: string; reason: string; source: string });
+    expect(warnings.map((w) => [w.level, w.msg, w.source])).toEqual([
+      [40, 'invalid inbound message dropped', 'live'],
+      [40, 'invalid inbound message dropped', 'live'],
+      [40, 'invalid inbound message dropped', 'poll'],
+    ]);
+    expect(warnings[1]?.reason).toContain('topic_id');
+    for (const w of warnings) expect(w.reason.length).toBeGreaterThan(0);
   });
 
   it('does not record a message when handing it on throws, so it comes again', () => {

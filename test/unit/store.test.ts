@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -65,18 +65,44 @@ describe('StateStore', () => {
     expect(s.cursor('t1')?.message_id).toBe('m5');
   });
 
-  it('forgets seen ids only when they are older than the window and beyond the newest minimum', () => {
+  it('keeps every seen id younger than 24 h and the newest 10,000 whatever their age when pruning', () => {
+    const DAY = 24 * 60 * 60 * 1000;
     let now = 0;
-    const s = openStore(dir(), { now: () => now, seenWindowMs: 1_000, seenMinIds: 3 });
-    for (let i = 0; i < 5; i++) {
+    const s = openStore(dir(), { now: () => now });
+    for (let i = 0; i < 10_050; i++) {
       now = i;
       s.markHandled({ id: `m${i}`, topic_id: 't', seq: i });
     }
-    now = 500;
+    // Automatic pruning ran every 1,000 inserts: nothing was younger than 24 h, nothing went.
+    expect(s.seenCount()).toBe(10_050);
+    now = DAY;
     expect(s.pruneSeen()).toBe(0);
-    now = 10_000;
-    expect(s.pruneSeen()).toBe(2);
-    expect(['m0', 'm1', 'm2', 'm3', 'm4'].map((id) => s.hasSeen(id))).toEqual([false, false, true, true, true]);
+    now = 10 * DAY;
+    expect(s.pruneSeen()).toBe(50);
+    expect(s.seenCount()).toBe(10_000);
+    expect(['m0', 'm49', 'm50', 'm10049'].map((id) => s.hasSeen(id))).toEqual([false, false, true, true]);
+  });
+
+  it('prunes on its own and keeps the 24 h window when more ids arrive a day later', () => {
+    const DAY = 24 * 60 * 60 * 1000;
+    let now = 0;
+    const s = openStore(dir(), { now: () => now });
+    for (let i = 0; i < 10_000; i++) s.markHandled({ id: `old${i}`, topic_id: 't', seq: i });
+    now = 2 * DAY;
+    for (let i = 0; i < 1_000; i++) s.markHandled({ id: `new${i}`, topic_id: 't', seq: 10_000 + i });
+    expect(s.seenCount()).toBe(10_000);
+    expect([s.hasSeen('old0'), s.hasSeen('old999'), s.hasSeen('old1000'), s.hasSeen('new0')]).toEqual([false, false, true, true]);
+  });
+
+  it('never narrows the seen-id window below 24 h and 10,000 ids when asked for less', () => {
+    let now = 0;
+    const s = openStore(dir(), { now: () => now, seenWindowMs: 1_000, seenMinIds: 3 });
+    for (let i = 0; i < 20; i++) s.markHandled({ id: `m${i}`, topic_id: 't', seq: i });
+    now = 60 * 60 * 1000;
+    expect(s.pruneSeen()).toBe(0);
+    now = 30 * 24 * 60 * 60 * 1000;
+    expect(s.pruneSeen()).toBe(0);
+    expect(s.seenCount()).toBe(20);
   });
 
   it('recreates the file with a warning when the state file is corrupt', () => {
@@ -87,6 +113,26 @@ describe('StateStore', () => {
     s.markHandled({ id: 'm1', topic_id: 't1', seq: 1 });
     expect(s.hasSeen('m1')).toBe(true);
     expect(readdirSync(d).some((f) => f.startsWith(`${STATE_FILE}.corrupt-`))).toBe(true);
+    expect(lines.join('')).toContain('state file is unreadable');
+  });
+
+  it('recreates the file with a warning when a real state file has damaged pages', () => {
+    const d = dir();
+    const a = StateStore.open({ stateDir: d });
+    for (let i = 0; i < 500; i++) a.markHandled({ id: `m${i}`, topic_id: `t${i % 7}`, seq: i, created_at: new Date(i).toISOString() });
+    a.close();
+    const path = join(d, STATE_FILE);
+    const bytes = readFileSync(path);
+    expect(bytes.subarray(0, 15).toString()).toBe('SQLite format 3');
+    // Keep the header page, scribble over everything after it.
+    for (let i = 4096; i < bytes.length; i++) bytes[i] = (i * 31) % 251;
+    writeFileSync(path, bytes);
+    const { log, lines } = captureLog();
+    const s = openStore(d, { log });
+    expect(s.hasSeen('m1')).toBe(false);
+    expect(s.cursors()).toEqual([]);
+    s.markHandled({ id: 'fresh', topic_id: 't', seq: 1 });
+    expect(s.hasSeen('fresh')).toBe(true);
     expect(lines.join('')).toContain('state file is unreadable');
   });
 
