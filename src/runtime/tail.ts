@@ -10,6 +10,7 @@ import type { Message } from '../protocol/index.js';
 import type { ConnectionStatus } from '../../machines/connection.machine.js';
 import type { IntakeSource } from './intake.js';
 import { Link, type LinkTuning } from './link.js';
+import { runUntilSignal } from './until-signal.js';
 
 export const TAIL_USAGE = `usage: wtt tail [--backoff-base-ms N] [--backoff-cap-ms N] [--stable-ms N] [--poll-after-ms N] [--socket-timeout-ms N]
 
@@ -101,22 +102,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   link.onStatus((s) => process.stderr.write(`${statusLine(s)}\n`));
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (code: number) => {
-      if (stopping) return;
-      stopping = true;
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      void link.stop().then(
-        () => resolve(code),
-        () => resolve(1),
-      );
-    };
-    const onSignal = () => stop(0);
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    process.stdout.on('error', () => stop(0));
-    link.start();
+  return runUntilSignal({
+    start: (stop) => {
+      process.stdout.on('error', stop);
+      link.start();
+    },
+    shutdown: () => link.stop(),
   });
 }

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../log.js';
 import type { Message } from '../protocol/index.js';
 import type { ConnectionStatus } from '../../machines/connection.machine.js';
 import { Link } from './link.js';
+import { runUntilSignal } from './until-signal.js';
 
 export const UP_USAGE = `usage: wtt up [--no-hub] [--json]
 
@@ -162,18 +163,9 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const running = link;
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const onSignal = () => {
-      if (stopping) return;
-      stopping = true;
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      err('wtt up: stopping');
-      void shutdown().then(() => resolve(0), () => resolve(1));
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    running.start();
+  return runUntilSignal({
+    start: () => running.start(),
+    shutdown,
+    onSignal: () => err('wtt up: stopping'),
   });
 }
