@@ -35,6 +35,23 @@ export const intParam = (name: string, def: number, min: number, max: number) =>
       return n;
     });
 
+/**
+ * JSON bodies as fastify parses them (prototype poisoning refused), except that an empty body sent
+ * with `Content-Type: application/json` counts as no body: clients (the plugin, the web) send that
+ * header on body-less POSTs such as `/topics/{id}/join`.
+ */
+export function installJsonParser(app: FastifyInstance): void {
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (typeof body === 'string' && body.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    json(req, body as string, done);
+  });
+}
+
 export function installErrorHandling(app: FastifyInstance, log: Logger): void {
   app.setErrorHandler((err: FastifyError | HubError, req, reply) => {
     if (err instanceof HubError) {

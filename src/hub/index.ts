@@ -15,7 +15,7 @@ import { Connections } from './connections.js';
 import type { HubContext } from './context.js';
 import { HubError, type AuthMode, type HubArea, type HubCore } from './core.js';
 import { openHubDb } from './db.js';
-import { installErrorHandling } from './http.js';
+import { installErrorHandling, installJsonParser } from './http.js';
 import { Messages } from './messages.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { agentRoutes } from './routes/agents.js';
@@ -60,6 +60,13 @@ export interface Hub {
   disconnectAgent(agentId: string, code?: number, reason?: string): number;
   /** Open sockets of one agent, or of all. */
   connections(agentId?: string): number;
+  /** Every route the hub serves (core and areas), `HEAD` left out. */
+  readonly routes: readonly HubRoute[];
+}
+
+export interface HubRoute {
+  readonly method: string;
+  readonly url: string;
 }
 
 export async function buildHub(opts: HubOptions): Promise<Hub> {
@@ -82,8 +89,13 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
       bodyLimit: LIMITS.maxFrameBytes,
       routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     });
+    const routes: HubRoute[] = [];
+    app.addHook('onRoute', (r) => {
+      for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+    });
     await app.register(websocket, { options: { maxPayload: LIMITS.maxFrameBytes } });
     installErrorHandling(app, log);
+    installJsonParser(app);
 
     const conns = new Connections();
     const agents = new Agents(db, clock, secret);
@@ -165,6 +177,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
       },
       disconnectAgent: (agentId, code = WS_CLOSE.normal, reason = 'closed by hub') => conns.closeAgent(agentId, code, reason),
       connections: (agentId) => conns.count(agentId),
+      routes,
     };
   } catch (e) {
     db.close();

@@ -3,7 +3,7 @@
  * answered with an `action_result` echoing `request_id`, pushes to authenticated sockets only.
  * A bad frame gets `ok:false` with a reason; it never closes the socket or crashes the hub.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { AgentId, LIMITS, parseClientFrame, PONG, TopicCreateBody, type ClientAction } from '../protocol/index.js';
 import type { Connection } from './connections.js';
@@ -29,51 +29,63 @@ export interface WsState {
   closing: boolean;
 }
 
+export const NOT_A_WEBSOCKET = 'this is the WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)';
+
 export function wsRoutes(app: FastifyInstance, ctx: HubContext, state: WsState): void {
-  app.get('/ws/:agent_id', { websocket: true }, (socket, req) => {
-    const raw = (req.params as { agent_id?: unknown }).agent_id;
-    const id = AgentId.safeParse(raw);
-    if (!id.success) {
-      socket.close(WS_CLOSE.invalidPath, 'invalid agent id in path');
+  app.route({
+    method: 'GET',
+    url: '/ws/:agent_id',
+    // A plain HTTP GET (no upgrade) gets a readable answer instead of an empty 404.
+    handler: async () => {
+      throw new HubError(426, NOT_A_WEBSOCKET, { Upgrade: 'websocket', Connection: 'Upgrade' });
+    },
+    wsHandler: (socket, req) => onSocket(ctx, state, socket, req),
+  });
+}
+
+function onSocket(ctx: HubContext, state: WsState, socket: WebSocket, req: FastifyRequest): void {
+  const raw = (req.params as { agent_id?: unknown }).agent_id;
+  const id = AgentId.safeParse(raw);
+  if (!id.success) {
+    socket.close(WS_CLOSE.invalidPath, 'invalid agent id in path');
+    return;
+  }
+  giveTooBigAReason(socket);
+  const legacy = ctx.auth.mode === 'legacy';
+  if (legacy) ctx.agents.ensureLegacy(id.data);
+  const conn: Connection = { agentId: id.data, socket, authed: legacy };
+  ctx.conns.add(conn);
+  const log = ctx.core.log.child({ systemId: 'hub-ws', agent_id: conn.agentId });
+
+  let authTimer: NodeJS.Timeout | undefined;
+  if (!legacy) {
+    authTimer = setTimeout(() => {
+      if (conn.authed || socket.readyState !== socket.OPEN) return;
+      reply(socket, { ok: false, error: `${AUTH_REQUIRED} (timed out)` });
+      socket.close(WS_CLOSE.unauthenticated, 'authentication timeout');
+    }, ctx.wsAuthTimeoutMs);
+    authTimer.unref();
+  }
+
+  socket.on('message', (data, isBinary) => {
+    if (state.closing) return;
+    if (isBinary) {
+      reply(socket, { ok: false, error: 'binary frames are not supported; send JSON text' });
       return;
     }
-    giveTooBigAReason(socket);
-    const legacy = ctx.auth.mode === 'legacy';
-    if (legacy) ctx.agents.ensureLegacy(id.data);
-    const conn: Connection = { agentId: id.data, socket, authed: legacy };
-    ctx.conns.add(conn);
-    const log = ctx.core.log.child({ systemId: 'hub-ws', agent_id: conn.agentId });
-
-    let authTimer: NodeJS.Timeout | undefined;
-    if (!legacy) {
-      authTimer = setTimeout(() => {
-        if (conn.authed || socket.readyState !== socket.OPEN) return;
-        reply(socket, { ok: false, error: `${AUTH_REQUIRED} (timed out)` });
-        socket.close(WS_CLOSE.unauthenticated, 'authentication timeout');
-      }, ctx.wsAuthTimeoutMs);
-      authTimer.unref();
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    try {
+      onText(ctx, conn, text, () => clearTimeout(authTimer));
+    } catch (err) {
+      log.error({ err }, 'websocket frame handling failed');
+      reply(socket, { ok: false, error: 'internal error' });
     }
-
-    socket.on('message', (data, isBinary) => {
-      if (state.closing) return;
-      if (isBinary) {
-        reply(socket, { ok: false, error: 'binary frames are not supported; send JSON text' });
-        return;
-      }
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
-      try {
-        onText(ctx, conn, text, () => clearTimeout(authTimer));
-      } catch (err) {
-        log.error({ err }, 'websocket frame handling failed');
-        reply(socket, { ok: false, error: 'internal error' });
-      }
-    });
-    socket.on('close', () => {
-      clearTimeout(authTimer);
-      ctx.conns.remove(conn);
-    });
-    socket.on('error', (err) => log.debug({ err: { message: err.message } }, 'websocket error'));
   });
+  socket.on('close', () => {
+    clearTimeout(authTimer);
+    ctx.conns.remove(conn);
+  });
+  socket.on('error', (err) => log.debug({ err: { message: err.message } }, 'websocket error'));
 }
 
 function onText(ctx: HubContext, conn: Connection, text: string, authenticated: () => void): void {

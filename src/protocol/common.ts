@@ -50,11 +50,22 @@ export function listOf<T extends z.ZodType>(item: T) {
   ]);
 }
 
-/** Query/body booleans arrive as real booleans or as the strings clients send. */
-export const LooseBool = z.union([
-  z.boolean(),
-  z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((s) => s === 'true' || s === '1' || s === 'yes'),
-]);
+const TRUE_WORDS = ['true', '1', 'yes'];
+const FALSE_WORDS = ['false', '0', 'no'];
+
+/**
+ * Query/body booleans arrive as real booleans or as the strings clients send, in any case
+ * (Python's `requests` encodes `True` as `True`); 1/0 numbers are accepted too.
+ */
+export const LooseBool = z.union([z.boolean(), z.string(), z.literal(1), z.literal(0)]).transform((v, ctx) => {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v === 1;
+  const s = v.trim().toLowerCase();
+  if (TRUE_WORDS.includes(s)) return true;
+  if (FALSE_WORDS.includes(s)) return false;
+  ctx.addIssue({ code: 'custom', message: `expected true or false (or 1/0, yes/no), got '${v.slice(0, 50)}'` });
+  return z.NEVER;
+});
 
 /** A positive integer that may arrive as a query string. */
 export const QueryInt = z.coerce.number().int();

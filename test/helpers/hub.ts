@@ -10,10 +10,15 @@
  *
  * `close()` stops the server only; the data dir stays, so a test can restart on it with
  * `startHub({ dataDir: h.dataDir })`.
+ *
+ * In a describe block, `useHub(['alice', 'bob'])` does the usual setup for every test: a fresh hub,
+ * those agents registered in order, sockets opened with `fx.ws(agent)` closed afterwards, and the
+ * hub closed (also after `fx.restart()`).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import WebSocket from 'ws';
 import { buildHub, type Hub, type HubOptions } from '../../src/hub/index.js';
 
@@ -222,3 +227,85 @@ export async function api(
   }
   return { status: res.status, headers: res.headers, body };
 }
+
+export interface HubFixture {
+  /** The hub of the running test. */
+  readonly h: StartedHub;
+  /** The agents named in `useHub`, registered in that order. */
+  readonly agents: readonly RegisteredAgent[];
+  /** A socket of `who` (authenticated unless `auth: false`), closed after the test. */
+  ws(who: RegisteredAgent, o?: { auth?: boolean }): Promise<TestSocket>;
+  /** Closes the hub and starts it again on the same data dir (same options unless overridden). */
+  restart(o?: Omit<StartHubOptions, 'dataDir'>): Promise<StartedHub>;
+}
+
+/** Registers `beforeEach`/`afterEach` hooks that give every test a fresh hub with these agents. */
+export function useHub(agentNames: readonly string[], opts: StartHubOptions = {}): HubFixture {
+  let hub: StartedHub | undefined;
+  let agents: RegisteredAgent[] = [];
+  const sockets: TestSocket[] = [];
+  const current = (): StartedHub => {
+    if (!hub) throw new Error('useHub: no hub outside a test');
+    return hub;
+  };
+  beforeEach(async () => {
+    hub = await startHub(opts);
+    agents = [];
+    for (const name of agentNames) agents.push(await registerAgent(hub.url, name));
+  });
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) await s.close().catch(() => undefined);
+    await hub?.close();
+    hub = undefined;
+  });
+  return {
+    get h() {
+      return current();
+    },
+    get agents() {
+      return agents;
+    },
+    async ws(who, o = {}) {
+      const s = await openWs(current().wsUrl, who.agent_id, o.auth === false ? undefined : who.agent_token);
+      sockets.push(s);
+      return s;
+    },
+    async restart(o = {}) {
+      const dataDir = current().dataDir;
+      await current().close();
+      hub = await startHub({ ...opts, ...o, dataDir });
+      return hub;
+    },
+  };
+}
+
+/**
+ * A topic created by `owner` (over REST with its token) and joined by each of `members`; returns its id.
+ * Throws when the hub refuses, so a setup problem fails loudly.
+ */
+export async function createTopic(
+  h: StartedHub,
+  owner: RegisteredAgent,
+  body: Record<string, unknown>,
+  members: readonly RegisteredAgent[] = [],
+): Promise<string> {
+  const created = await api(h.url, '/topics/', { body, token: owner.agent_token });
+  if (created.status !== 200) throw new Error(`create topic failed: ${created.status} ${JSON.stringify(created.body)}`);
+  const id = created.body.id as string;
+  for (const m of members) {
+    const joined = await api(h.url, `/topics/${id}/join`, { method: 'POST', token: m.agent_token });
+    if (joined.status !== 200) throw new Error(`join failed: ${joined.status} ${JSON.stringify(joined.body)}`);
+  }
+  return id;
+}
+
+/** A `task_status` push for this task and status. */
+export const isTaskStatus = (taskId: string, status: string) => (f: Frame): boolean =>
+  f.type === 'task_status' && f.task_id === taskId && f.status === status;
+
+/** A `new_message` push of this task whose content starts with `tag` (e.g. `[TASK_RUN]`) and contains `needle`. */
+export const isTaskMessage = (taskId: string, tag: string, needle = '') => (f: Frame): boolean => {
+  if (f.type !== 'new_message') return false;
+  const m = f.message as { task_id?: unknown; content?: unknown } | undefined;
+  return m?.task_id === taskId && typeof m.content === 'string' && m.content.startsWith(tag) && m.content.includes(needle);
+};

@@ -141,6 +141,11 @@ describe('hub auth', () => {
     expect(reused.status).toBe(409);
     expect(reused.body.detail).toMatch(/already been used/);
 
+    const secondCode = (await api(h.url, '/agents/claim-code', { body: {}, token: agent.agent_token })).body.code as string;
+    const viaBindAlias = await api(h.url, '/agents/bind', { body: { code: secondCode }, token: login.access_token });
+    expect(viaBindAlias.status).toBe(409);
+    expect(viaBindAlias.body.detail).toBe(`agent ${agent.agent_id} is already bound to this user`);
+
     const mine = await api(h.url, '/agents/my', { token: login.access_token });
     expect(mine.body).toEqual([binding]);
     const viaKey = await api(h.url, '/topics/', { body: { name: 'made with api key' }, token: binding.api_key as string });

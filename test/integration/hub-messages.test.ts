@@ -1,22 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { LIMITS, Message, P2pInboxResponse, PollResponse } from '../../src/protocol/index.js';
-import { api, registerAgent, startHub, type RegisteredAgent, type StartedHub } from '../helpers/hub.js';
+import { api, createTopic, registerAgent, useHub, type RegisteredAgent, type StartedHub } from '../helpers/hub.js';
 
 describe('hub messages', () => {
+  const fx = useHub(['alice', 'bob']);
   let h: StartedHub;
   let alice: RegisteredAgent;
   let bob: RegisteredAgent;
   let topicId: string;
 
   beforeEach(async () => {
-    h = await startHub();
-    alice = await registerAgent(h.url, 'alice');
-    bob = await registerAgent(h.url, 'bob');
-    topicId = (await api(h.url, '/topics/', { body: { name: 'chat' }, token: alice.agent_token })).body.id;
-    await api(h.url, `/topics/${topicId}/join`, { method: 'POST', token: bob.agent_token });
-  });
-  afterEach(async () => {
-    await h.close();
+    h = fx.h;
+    [alice, bob] = fx.agents as [RegisteredAgent, RegisteredAgent];
+    topicId = await createTopic(h, alice, { name: 'chat' }, [bob]);
   });
 
   const post = async (who: RegisteredAgent, content: string, topic = topicId) => {
@@ -88,8 +84,7 @@ describe('hub messages', () => {
 
   it('pages history by ISO timestamp when before is a time', async () => {
     let t = Date.parse('2030-01-01T00:00:00.000Z');
-    await h.close();
-    h = await startHub({ dataDir: h.dataDir, now: () => (t += 1000) });
+    h = await fx.restart({ now: () => (t += 1000) });
     for (let i = 1; i <= 5; i++) await post(alice, `t${i}`);
     const all = (await history('')).body as { created_at: string }[];
     const r = await history(`?before=${encodeURIComponent(all[3]!.created_at)}&limit=2`);

@@ -1,39 +1,24 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Pipeline, PipelineExecuteResponse, Task, TaskGraph } from '../../src/protocol/index.js';
-import { api, openWs, registerAgent, startHub, type Frame, type RegisteredAgent, type StartedHub, type TestSocket } from '../helpers/hub.js';
+import { api, isTaskMessage, isTaskStatus as isStatus, useHub, type Frame, type RegisteredAgent, type StartedHub, type TestSocket } from '../helpers/hub.js';
 
-const isStatus = (taskId: string, status: string) => (f: Frame) => f.type === 'task_status' && f.task_id === taskId && f.status === status;
-const isRun = (taskId: string, needle = '') => (f: Frame) => {
-  if (f.type !== 'new_message') return false;
-  const m = f.message as { task_id?: string; content?: string };
-  return m.task_id === taskId && typeof m.content === 'string' && m.content.startsWith('[TASK_RUN]') && m.content.includes(needle);
-};
+const isRun = (taskId: string, needle = '') => (f: Frame) => isTaskMessage(taskId, '[TASK_RUN]', needle)(f);
 const runMessages = (s: TestSocket) =>
   s.frames
     .filter((f) => f.type === 'new_message' && String((f.message as { content: string }).content).startsWith('[TASK_RUN]'))
     .map((f) => (f.message as { task_id: string }).task_id);
 
 describe('hub tasks pipelines', () => {
+  const fx = useHub(['lead', 'worker']);
   let h: StartedHub;
   let lead: RegisteredAgent;
   let worker: RegisteredAgent;
-  const sockets: TestSocket[] = [];
-
-  beforeEach(async () => {
-    h = await startHub();
-    lead = await registerAgent(h.url, 'lead');
-    worker = await registerAgent(h.url, 'worker');
-  });
-  afterEach(async () => {
-    for (const s of sockets.splice(0)) await s.close();
-    await h.close();
+  beforeEach(() => {
+    h = fx.h;
+    [lead, worker] = fx.agents as [RegisteredAgent, RegisteredAgent];
   });
 
-  const ws = async (who: RegisteredAgent) => {
-    const s = await openWs(h.wsUrl, who.agent_id, who.agent_token);
-    sockets.push(s);
-    return s;
-  };
+  const ws = (who: RegisteredAgent) => fx.ws(who);
   const pipeline = async (body: Record<string, unknown>) => {
     const r = await api(h.url, '/tasks/pipelines', { body, token: lead.agent_token });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
@@ -80,8 +65,12 @@ describe('hub tasks pipelines', () => {
     }
     expect(order).toEqual(['A collect', 'B analyse', 'C write']);
     expect(runMessages(workerWs)).toEqual([a.id, b.id, c.id]);
-    const stats = (await api(h.url, `/tasks/pipelines/${p.id}`, { token: lead.agent_token })).body;
-    expect(stats).toMatchObject({ task_count: 3, stats: { todo: 0, doing: 0, review: 0, done: 3, blocked: 0, cancelled: 0 } });
+    const detail = (await api(h.url, `/tasks/pipelines/${p.id}`, { token: lead.agent_token })).body;
+    expect(detail).toMatchObject({ task_count: 3, stats: { todo: 0, doing: 0, review: 0, done: 3, blocked: 0, cancelled: 0 } });
+    const stats = await api(h.url, `/tasks/pipelines/${p.id}/stats`, { token: lead.agent_token });
+    expect(stats.body).toEqual({ todo: 0, doing: 0, review: 0, done: 3, blocked: 0, cancelled: 0 });
+    const deps = await api(h.url, `/tasks/${b.id}/dependencies`, { token: lead.agent_token });
+    expect(deps.body).toMatchObject({ upstream: [expect.objectContaining({ depends_on_task_id: a.id, mode: 'finish_to_start', required: true })], downstream: [c.id] });
   });
 
   it('approves a task that reaches review and releases its downstream task when auto_review is on', async () => {

@@ -6,27 +6,23 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExportTopicResponse, MemoryReadResponse, PreviewUrlResponse, TalkRandomResponse } from '../../src/protocol/index.js';
 import { HubError } from '../../src/hub/core.js';
 import { fetchPreview } from '../../src/hub/tasks/preview.js';
-import { api, registerAgent, startHub, tempDir, type RegisteredAgent, type StartedHub } from '../helpers/hub.js';
+import { api, createTopic, registerAgent, tempDir, useHub, type RegisteredAgent, type StartedHub } from '../helpers/hub.js';
 
 describe('hub tasks utilities', () => {
+  const fx = useHub(['alice', 'bob']);
   let h: StartedHub;
   let alice: RegisteredAgent;
   let bob: RegisteredAgent;
   let topicId: string;
 
   beforeEach(async () => {
-    h = await startHub();
-    alice = await registerAgent(h.url, 'alice');
-    bob = await registerAgent(h.url, 'bob');
-    topicId = (await api(h.url, '/topics/', { body: { name: 'Design review', description: 'weekly' }, token: alice.agent_token })).body.id;
-    await api(h.url, `/topics/${topicId}/join`, { method: 'POST', token: bob.agent_token });
+    h = fx.h;
+    [alice, bob] = fx.agents as [RegisteredAgent, RegisteredAgent];
+    topicId = await createTopic(h, alice, { name: 'Design review', description: 'weekly' }, [bob]);
     for (const [who, text] of [[alice, 'First point'], [bob, 'Second\npoint'], [alice, 'Third point']] as const) {
       const r = await api(h.url, `/topics/${topicId}/messages`, { body: { content: text }, token: who.agent_token });
       expect(r.status).toBe(200);
     }
-  });
-  afterEach(async () => {
-    await h.close();
   });
 
   const memExport = (who: RegisteredAgent, body: Record<string, unknown>) => api(h.url, '/memory/recall/export', { body: { topic_id: topicId, ...body }, token: who.agent_token });
@@ -146,6 +142,7 @@ describe('hub tasks utilities', () => {
 });
 
 describe('hub tasks url preview', () => {
+  const previewFx = useHub(['previewer']);
   let h: StartedHub;
   let agent: RegisteredAgent;
   let site: Server;
@@ -161,8 +158,8 @@ describe('hub tasks url preview', () => {
   </head><body>hello</body></html>`;
 
   beforeEach(async () => {
-    h = await startHub();
-    agent = await registerAgent(h.url, 'previewer');
+    h = previewFx.h;
+    [agent] = previewFx.agents as [RegisteredAgent];
     site = createServer((req, res) => {
       const path = req.url ?? '/';
       if (path === '/page') {
@@ -205,7 +202,6 @@ describe('hub tasks url preview', () => {
   afterEach(async () => {
     site.closeAllConnections();
     await new Promise<void>((resolve) => site.close(() => resolve()));
-    await h.close();
   });
 
   const preview = (url: string) => api(h.url, '/preview/url', { body: { url }, token: agent.agent_token });

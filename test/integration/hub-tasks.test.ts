@@ -1,39 +1,25 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Message, Task, TaskStatusFrame, Topic } from '../../src/protocol/index.js';
-import { api, openWs, registerAgent, startHub, type Frame, type RegisteredAgent, type StartedHub, type TestSocket } from '../helpers/hub.js';
-
-const isStatus = (taskId: string, status: string) => (f: Frame) => f.type === 'task_status' && f.task_id === taskId && f.status === status;
-const isTaggedMessage = (taskId: string, tag: string, needle = '') => (f: Frame) => {
-  if (f.type !== 'new_message') return false;
-  const m = f.message as { task_id?: string; content?: string };
-  return m.task_id === taskId && typeof m.content === 'string' && m.content.startsWith(tag) && m.content.includes(needle);
-};
+import {
+  api, isTaskMessage as isTaggedMessage, isTaskStatus as isStatus, registerAgent, useHub,
+  type RegisteredAgent, type StartedHub, type TestSocket,
+} from '../helpers/hub.js';
 
 describe('hub tasks', () => {
+  const fx = useHub(['alice', 'bob', 'carol']);
   let h: StartedHub;
   let alice: RegisteredAgent;
   let bob: RegisteredAgent;
   let carol: RegisteredAgent;
-  const sockets: TestSocket[] = [];
-
-  beforeEach(async () => {
-    h = await startHub();
-    alice = await registerAgent(h.url, 'alice');
-    bob = await registerAgent(h.url, 'bob');
-    carol = await registerAgent(h.url, 'carol');
-  });
-  afterEach(async () => {
-    for (const s of sockets.splice(0)) await s.close();
-    await h.close();
+  beforeEach(() => {
+    h = fx.h;
+    [alice, bob, carol] = fx.agents as [RegisteredAgent, RegisteredAgent, RegisteredAgent];
   });
 
-  const ws = async (who: RegisteredAgent) => {
-    const s = await openWs(h.wsUrl, who.agent_id, who.agent_token);
-    sockets.push(s);
-    return s;
-  };
+  const ws = (who: RegisteredAgent) => fx.ws(who);
+  const createTaskRaw = (who: RegisteredAgent, body: Record<string, unknown>) => api(h.url, '/tasks', { body, token: who.agent_token });
   const createTask = async (who: RegisteredAgent, body: Record<string, unknown>) => {
-    const r = await api(h.url, '/tasks', { body, token: who.agent_token });
+    const r = await createTaskRaw(who, body);
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     return Task.parse(r.body);
   };
@@ -56,6 +42,38 @@ describe('hub tasks', () => {
     expect(members.map((m) => m.agent_id).sort()).toEqual([alice.agent_id, bob.agent_id].sort());
     const frame = TaskStatusFrame.parse(await bobWs.waitFor(isStatus(t.id, 'todo')));
     expect(frame).toMatchObject({ task_id: t.id, status: 'todo', topic_id: t.topic_id, title: 'Summarise the logs', exec_mode: 'reasoning', task_type: 'analysis', runner_agent_id: bob.agent_id, pipeline_id: 'default' });
+  });
+
+  it('stores and returns every task field of §5.1 when created with all of them', async () => {
+    const fields = {
+      title: 'Every field', description: 'desc', task_type: 'analysis', task_mode: 'pipeline', pipeline_id: 'default', priority: 'P0',
+      status: 'todo', owner_agent_id: alice.agent_id, runner_agent_id: bob.agent_id, created_by: alice.agent_id, acceptance: 'tests pass',
+      exec_mode: 'plan', due_at: '2030-01-31T12:00:00Z', estimate_hours: 2.5, dependencies: 'needs the logs', notes: 'WTT_PLAN_JSON:{"goal":"g"}',
+      output: '', reviewer: alice.agent_id, usage_prompt_tokens: 10, usage_completion_tokens: 20, usage_cache_read_tokens: 3,
+      usage_cache_write_tokens: 4, usage_total_tokens: 37, usage_source: 'openclaw',
+    };
+    const t = await createTask(alice, fields);
+    expect(t).toMatchObject(fields);
+    expect(typeof t.topic_id).toBe('string');
+    for (const k of ['created_at', 'updated_at'] as const) expect(Number.isNaN(Date.parse(t[k] as string))).toBe(false);
+    expect((await api(h.url, `/tasks/${t.id}`, { token: bob.agent_token })).body).toEqual(t);
+    const edited = await patch(bob, t.id, { acceptance: 'reviewed', estimate_hours: '4', usage_total_tokens: 50, due_at: '2030-02-01' });
+    expect(edited.body).toMatchObject({ acceptance: 'reviewed', estimate_hours: 4, usage_total_tokens: 50, due_at: '2030-02-01', title: 'Every field' });
+    expect((await createTaskRaw(alice, { title: 'bad priority', priority: 'P9' })).status).toBe(422);
+  });
+
+  it('pushes task_status to a topic member who is neither owner nor runner when the status changes', async () => {
+    const carolWs = await ws(carol);
+    // carol creates the task for alice (owner) and bob (runner), so she is a member of its topic.
+    const t = await createTask(carol, { title: 'For others', created_by: carol.agent_id, owner_agent_id: alice.agent_id, runner_agent_id: bob.agent_id });
+    expect(t).toMatchObject({ created_by: carol.agent_id, owner_agent_id: alice.agent_id, runner_agent_id: bob.agent_id });
+    const members = (await api(h.url, `/topics/${t.topic_id}/members`, { token: carol.agent_token })).body as { agent_id: string; role: string }[];
+    expect(Object.fromEntries(members.map((m) => [m.agent_id, m.role]))).toEqual({ [alice.agent_id]: 'owner', [bob.agent_id]: 'member', [carol.agent_id]: 'member' });
+    await run(bob, t.id);
+    await carolWs.waitFor(isStatus(t.id, 'doing'));
+    await patch(bob, t.id, { status: 'blocked' });
+    await carolWs.waitFor(isStatus(t.id, 'blocked'));
+    expect(carolWs.frames.filter((f) => f.type === 'task_status' && f.task_id === t.id).map((f) => f.status)).toEqual(['todo', 'doing', 'blocked']);
   });
 
   it('walks todo → doing → review → done with [TASK_RUN], [TASK_REVIEW] and task_status pushes seen over WebSocket', async () => {
@@ -232,9 +250,7 @@ describe('hub tasks', () => {
     const b = await createTask(alice, { title: 'second', pipeline_id: pipe.id, runner_agent_id: bob.agent_id });
     expect((await api(h.url, `/tasks/${b.id}/dependencies`, { body: { depends_on_task_id: a.id }, token: alice.agent_token })).status).toBe(200);
     await api(h.url, '/tasks/pipeline/execute', { body: { pipeline_id: pipe.id, trigger_agent_id: alice.agent_id }, token: alice.agent_token });
-    await h.close();
-
-    h = await startHub({ dataDir: h.dataDir });
+    h = await fx.restart();
     const bobWs = await ws(bob);
     expect((await api(h.url, `/tasks/${a.id}`, { token: bob.agent_token })).body).toMatchObject({ status: 'doing', topic_id: a.topic_id, runner_agent_id: bob.agent_id });
     const pipes = (await api(h.url, '/tasks/pipelines', { token: bob.agent_token })).body as { id: string; auto_review: boolean; stats: Record<string, number> }[];
@@ -252,12 +268,10 @@ describe('hub tasks', () => {
 });
 
 describe('hub tasks in legacy auth mode', () => {
+  const fx = useHub([], { authMode: 'legacy' });
   let h: StartedHub;
-  beforeEach(async () => {
-    h = await startHub({ authMode: 'legacy' });
-  });
-  afterEach(async () => {
-    await h.close();
+  beforeEach(() => {
+    h = fx.h;
   });
 
   it('serves the Python skill when it creates with created_by and PATCHes without any identity', async () => {

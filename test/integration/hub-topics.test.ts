@@ -50,13 +50,39 @@ describe('hub topics', () => {
   });
 
   it('serves collection paths with and without a trailing slash', async () => {
-    await create(alice, { name: 'slashy' });
+    const t = await create(alice, { name: 'slashy' });
+    await api(h.url, `/topics/${t.id}/join`, { method: 'POST', token: bob.agent_token });
     const withSlash = await api(h.url, '/topics/', { token: bob.agent_token });
     const without = await api(h.url, '/topics', { token: bob.agent_token });
     expect(withSlash.status).toBe(200);
     expect(without.body).toEqual(withSlash.body);
     const created = await api(h.url, '/topics', { body: { name: 'no slash' }, token: bob.agent_token });
     expect(created.status).toBe(200);
+
+    // §2.1: the skill posts to /messages/ (slash), others to /messages; /tasks and /feed the other way round.
+    const pubSlash = await api(h.url, '/messages/', { body: { topic_id: t.id, content: 'with slash' }, token: bob.agent_token });
+    const pubBare = await api(h.url, '/messages', { body: { topic_id: t.id, content: 'without slash' }, token: bob.agent_token });
+    expect([pubSlash.status, pubBare.status]).toEqual([200, 200]);
+    const feed = await api(h.url, '/feed', { token: bob.agent_token });
+    const feedSlash = await api(h.url, '/feed/', { token: bob.agent_token });
+    expect(feed.body.messages.map((m: { content: string }) => m.content)).toEqual(['without slash', 'with slash']);
+    expect(feedSlash.body).toEqual(feed.body);
+    const task = await api(h.url, '/tasks/', { body: { title: 'slash task' }, token: bob.agent_token });
+    expect(task.status).toBe(200);
+    for (const [a, b] of [['/tasks', '/tasks/'], ['/tasks/pipelines', '/tasks/pipelines/'], ['/topics/subscribed', '/topics/subscribed/'], ['/feed/p2p-inbox', '/feed/p2p-inbox/']]) {
+      const bare = await api(h.url, a as string, { token: bob.agent_token });
+      const slash = await api(h.url, b as string, { token: bob.agent_token });
+      expect(bare.status, a).toBe(200);
+      expect(slash.body, b).toEqual(bare.body);
+    }
+  });
+
+  it('serves an agent\'s public profile at /agents/{id} without credentials', async () => {
+    const r = await api(h.url, `/agents/${alice.agent_id}`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ agent_id: alice.agent_id, display_name: 'alice', name: 'alice' });
+    expect(JSON.stringify(r.body)).not.toContain(alice.agent_token);
+    expect((await api(h.url, '/agents/agent-000000000000')).status).toBe(404);
   });
 
   it('lists public topics and searches by name or description when asked', async () => {

@@ -2,13 +2,14 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWs, registerAgent, startHub, type StartedHub, type TestSocket } from '../helpers/hub.js';
 
-describe('hub websocket robustness', () => {
+describe.each(['required', 'legacy'] as const)('hub websocket robustness (%s auth)', (authMode) => {
   let h: StartedHub;
   let ws: TestSocket;
   beforeAll(async () => {
-    h = await startHub({ rateLimit: false });
+    h = await startHub({ rateLimit: false, authMode });
     const a = await registerAgent(h.url, 'fuzz');
-    ws = await openWs(h.wsUrl, a.agent_id, a.agent_token);
+    // The legacy skill never sends an auth frame; its socket acts as the path's agent at once.
+    ws = await openWs(h.wsUrl, a.agent_id, authMode === 'required' ? a.agent_token : undefined);
   });
   afterAll(async () => {
     await ws.close();

@@ -206,6 +206,13 @@ describe('hub websocket', () => {
     expect(code).toBe(1008);
   });
 
+  it('answers a plain HTTP GET of the socket path with 426 and a detail', async () => {
+    const r = await api(h.url, `/ws/${alice.agent_id}`);
+    expect(r.status).toBe(426);
+    expect(r.body.detail).toMatch(/WebSocket endpoint/);
+    expect(r.headers.get('upgrade')).toBe('websocket');
+  });
+
   it('sends only frames the client parser accepts when actions run', async () => {
     const wa = await open(alice);
     const t = ((await wa.request({ action: 'create', name: 'parse me' })).data as { id: string }).id;

@@ -1,5 +1,5 @@
 /**
- * Who may see and change a task. The rule (docs/hub-tasks.md): the owner, the runner, the creator
+ * Who may see and change a task. The rule (docs/hub.md, "Tasks"): the owner, the runner, the creator
  * and every member of the task topic are the task's participants; they may read it, change it, run,
  * review, assign and delete it. In `legacy` auth mode a call that names no agent and carries no token
  * is the original Python skill (it sends no identity on task calls) and is let through.
@@ -15,6 +15,15 @@ import type { TaskRecord } from './repo.js';
 export function whoIs(core: HubCore, req: FastifyRequest, claimed?: string | null): string | undefined {
   if (core.authMode === 'required') return core.auth.callerAgent(req, claimed || null);
   return core.auth.optionalCallerAgent(req, claimed || null);
+}
+
+/**
+ * `whoIs` for an agent id a body names in a field that often holds no agent at all (the web sends
+ * `trigger_agent_id: "task-runner"`, `reviewer: "reviewer"`, the skill `""`): only a registered
+ * agent counts as a claim; anything else is ignored rather than refused.
+ */
+export function whoIsNamed(core: HubCore, req: FastifyRequest, named: string | null | undefined): string | undefined {
+  return whoIs(core, req, named && core.auth.agentExists(named) ? named : null);
 }
 
 export function isParticipant(core: HubCore, task: TaskRecord, agentId: string): boolean {

@@ -1,7 +1,9 @@
 /**
  * `POST /memory/recall/export` and `GET /memory/recall/read` (wtt-protocol.md §2.3): topic exports
  * written as markdown files under `<dataDir>/memory/<agent>/`, one directory per agent, so an agent
- * reads back only its own files. See safe-path.ts for what a `target_path` may be.
+ * reads back only its own files. In `legacy` auth mode a call that names no agent (the Python skill
+ * sends none here) uses one shared directory, `<dataDir>/memory/@legacy/`, and may export public
+ * topics only. See safe-path.ts for what a `target_path` may be.
  */
 import { createHash } from 'node:crypto';
 import { fstatSync, readSync, writeSync } from 'node:fs';
@@ -10,10 +12,13 @@ import { z } from 'zod';
 import { MemoryExportBody, MemoryReadQuery } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
 import { parse } from '../http.js';
+import { whoIs } from './access.js';
 import { distilledMarkdown, lastMessages, readableTopic, timelineMarkdown } from './history.js';
 import { closeSync, openForRead, openForWrite, resolveUnder } from './safe-path.js';
 
 export const MEMORY_DIR = 'memory';
+/** The directory of anonymous legacy calls; `agentDirName` never yields a name starting with `@`. */
+export const LEGACY_MEMORY_DIR = '@legacy';
 /** Reads return at most this many bytes from the end of the file. */
 export const MEMORY_READ_MAX_BYTES = 4 * 1024 * 1024;
 
@@ -24,8 +29,9 @@ export function agentDirName(agentId: string): string {
   return /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$/.test(agentId) ? agentId : `h-${createHash('sha256').update(agentId).digest('hex').slice(0, 24)}`;
 }
 
-export function memoryRoot(dataDir: string, agentId: string): string {
-  return join(dataDir, MEMORY_DIR, agentDirName(agentId));
+/** The memory directory of an agent; of the anonymous legacy caller when `agentId` is undefined. */
+export function memoryRoot(dataDir: string, agentId: string | undefined): string {
+  return join(dataDir, MEMORY_DIR, agentId === undefined ? LEGACY_MEMORY_DIR : agentDirName(agentId));
 }
 
 /** The last `tailLines` lines of `text`. */
@@ -40,7 +46,7 @@ export function memoryRoutes(core: HubCore): void {
 
   app.post('/memory/recall/export', async (req) => {
     const body = parse(MemoryExportBody, req.body);
-    const agent = core.auth.callerAgent(req, parse(AgentField, req.body).agent_id ?? null);
+    const agent = whoIs(core, req, parse(AgentField, req.body).agent_id ?? null);
     const topic = readableTopic(core, body.topic_id, agent);
     const target = resolveUnder(memoryRoot(core.dataDir, agent), body.target_path ?? 'memory/recall-memory.md');
     const lines = lastMessages(core.db, topic.id, body.limit);
@@ -56,7 +62,7 @@ export function memoryRoutes(core: HubCore): void {
 
   app.get('/memory/recall/read', async (req) => {
     const q = parse(MemoryReadQuery.extend({ agent_id: z.string().min(1).max(200).optional() }), req.query, 'query');
-    const agent = core.auth.callerAgent(req, q.agent_id ?? null);
+    const agent = whoIs(core, req, q.agent_id ?? null);
     const root = memoryRoot(core.dataDir, agent);
     const target = resolveUnder(root, q.target_path);
     const fd = openForRead(root, target);

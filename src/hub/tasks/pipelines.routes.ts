@@ -9,7 +9,7 @@ import {
 } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
 import { parse } from '../http.js';
-import { whoIs } from './access.js';
+import { whoIs, whoIsNamed } from './access.js';
 import type { PipelineRecord } from './repo.js';
 import type { TaskService } from './service.js';
 
@@ -98,8 +98,6 @@ export function pipelineRoutes(core: HubCore, svc: TaskService): void {
 
   app.post('/tasks/pipeline/execute', async (req) => {
     const body = parse(PipelineExecuteBody, req.body);
-    const claimed = body.trigger_agent_id && core.auth.agentExists(body.trigger_agent_id) ? body.trigger_agent_id : null;
-    const caller = whoIs(core, req, claimed);
-    return svc.executePipeline(caller, body.pipeline_id, body.task_ids, body.trigger_agent_id, body.note);
+    return svc.executePipeline(whoIsNamed(core, req, body.trigger_agent_id), body.pipeline_id, body.task_ids, body.trigger_agent_id, body.note);
   });
 }

@@ -5,7 +5,7 @@
  *
  * SSRF: the hub fetches any http(s) URL a caller names, including loopback and private addresses.
  * That is acceptable for a local hub run by its user; do not expose it to untrusted networks without
- * putting an egress filter in front (see docs/hub-tasks.md).
+ * putting an egress filter in front (see docs/hub.md, "Utilities").
  */
 import { TextDecoder } from 'node:util';
 import { request } from 'undici';
@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { PreviewUrlBody, type PreviewUrlResponse } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
 import { parse } from '../http.js';
+import { whoIs } from './access.js';
 import { parseHtmlMeta } from './html-meta.js';
 
 export const PREVIEW_LIMITS = Object.freeze({
@@ -137,7 +138,8 @@ const Query = z.looseObject({ agent_id: z.string().min(1).max(200).optional() })
 export function previewRoutes(core: HubCore, options: PreviewOptions = PREVIEW_LIMITS): void {
   core.app.post('/preview/url', async (req) => {
     const body = parse(Body, req.body);
-    core.auth.callerAgent(req, body.agent_id ?? parse(Query, req.query, 'query').agent_id ?? null);
+    // Identified like every call (legacy mode: the Python skill sends no identity here).
+    whoIs(core, req, body.agent_id ?? parse(Query, req.query, 'query').agent_id ?? null);
     return fetchPreview(body.url, options);
   });
 }

@@ -89,45 +89,24 @@ export interface TaskFilter {
 
 type Row = Record<string, unknown>;
 
+/**
+ * A row as its record type: the `bools` columns (0/1 in SQLite) become booleans, the `drop`
+ * columns (internal ordering keys) are left out; every other column is already its wire type.
+ */
+function fromRow<T>(row: Row, bools: readonly string[], drop: readonly string[] = []): T {
+  const out: Row = {};
+  for (const [k, v] of Object.entries(row)) if (!drop.includes(k)) out[k] = bools.includes(k) ? v === 1 : v;
+  return out as T;
+}
+
 function toTask(row: Row): TaskRecord {
-  const { seq: _seq, ...rest } = row;
-  const status = (TASK_STATUSES as readonly string[]).includes(String(rest.status)) ? (rest.status as TaskStatus) : 'todo';
-  return { ...(rest as unknown as TaskRecord), status };
+  const t = fromRow<TaskRecord>(row, [], ['seq']);
+  return (TASK_STATUSES as readonly string[]).includes(t.status) ? t : { ...t, status: 'todo' };
 }
 
-function toEdge(row: Row): EdgeRecord {
-  return {
-    task_id: String(row.task_id),
-    depends_on_task_id: String(row.depends_on_task_id),
-    mode: String(row.mode),
-    required: row.required === 1,
-    mapping: (row.mapping as string | null) ?? null,
-    created_at: String(row.created_at),
-  };
-}
-
-function toPipeline(row: Row): PipelineRecord {
-  return {
-    id: String(row.id),
-    name: String(row.name),
-    description: String(row.description ?? ''),
-    auto_review: row.auto_review === 1,
-    creator_agent_id: (row.creator_agent_id as string | null) ?? null,
-    created_at: String(row.created_at),
-    updated_at: String(row.updated_at),
-  };
-}
-
-function toDelegation(row: Row): DelegationRecord {
-  return {
-    id: Number(row.id),
-    manager_agent_id: String(row.manager_agent_id),
-    target_agent_id: String(row.target_agent_id),
-    can_publish: row.can_publish === 1,
-    can_p2p: row.can_p2p === 1,
-    created_at: String(row.created_at),
-  };
-}
+const toEdge = (row: Row): EdgeRecord => fromRow(row, ['required']);
+const toPipeline = (row: Row): PipelineRecord => fromRow(row, ['auto_review'], ['seq']);
+const toDelegation = (row: Row): DelegationRecord => fromRow(row, ['can_publish', 'can_p2p']);
 
 export class TasksRepo {
   constructor(private readonly db: Database) {}

@@ -16,7 +16,7 @@ import {
 } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
 import { intParam, parse } from '../http.js';
-import { assertParticipant, canSee, whoIs } from './access.js';
+import { assertParticipant, canSee, whoIs, whoIsNamed } from './access.js';
 import type { TaskRecord } from './repo.js';
 import type { TaskFieldChanges, TaskService } from './service.js';
 
@@ -156,17 +156,13 @@ export function taskRoutes(core: HubCore, svc: TaskService): void {
   app.post('/tasks/:id/run', async (req) => {
     const { id } = parse(IdParams, req.params, 'path');
     const body = parse(TaskRunBody, req.body);
-    const claimed = body.trigger_agent_id && core.auth.agentExists(body.trigger_agent_id) ? body.trigger_agent_id : null;
-    const caller = whoIs(core, req, claimed);
-    return svc.run(id, caller, body.trigger_agent_id, body.runner_agent_id, body.note);
+    return svc.run(id, whoIsNamed(core, req, body.trigger_agent_id), body.trigger_agent_id, body.runner_agent_id, body.note);
   });
 
   app.post('/tasks/:id/review', async (req) => {
     const { id } = parse(IdParams, req.params, 'path');
     const body = parse(TaskReviewBody, req.body);
-    const claimed = body.reviewer && core.auth.agentExists(body.reviewer) ? body.reviewer : null;
-    const caller = whoIs(core, req, claimed);
-    return svc.review(id, caller, body.action, body.reviewer, body.comment);
+    return svc.review(id, whoIsNamed(core, req, body.reviewer), body.action, body.reviewer, body.comment);
   });
 
   app.post('/tasks/:id/dependencies', async (req) => {
