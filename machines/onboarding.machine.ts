@@ -12,7 +12,7 @@
  * `Secret`s, which serialise as `[Redacted]`, so snapshots and inspector events never carry them.
  * Notable moments are `emit`ted for the caller to log or print.
  */
-import { assign, emit, fromPromise, setup } from 'xstate';
+import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
 import { requestClaimCode, type ClaimCodeInput, type IssuedClaimCode } from '../src/onboarding/claim-code.js';
 import { registerAgent, type RegisterInput, type RegisteredIdentity } from '../src/onboarding/register.js';
 import { detectRoute, type DetectedRoute, type RouteDetectInput, type RouteDetection } from '../src/onboarding/route-detect.js';
@@ -102,6 +102,17 @@ const identityUpdates = (c: OnboardingMachineContext): Record<string, string | S
   ...(c.agentToken ? { WTT_AGENT_TOKEN: c.agentToken } : {}),
 });
 
+/** What a finished `.env` write tells the machine (same for the identity and the route). */
+interface SavedParams {
+  what: 'identity' | 'route';
+  path: string;
+  keys: string[];
+}
+interface SaveFailedParams {
+  what: 'identity' | 'route';
+  reason: string;
+}
+
 const routeUpdates = (r: DetectedRoute): Record<string, string> =>
   r.targets.length > 1 ? { WTT_IM_CHANNEL: r.channel, WTT_IM_TARGETS: r.targets.join(',') } : { WTT_IM_CHANNEL: r.channel, WTT_IM_TARGET: r.targets[0] ?? '' };
 
@@ -117,6 +128,16 @@ export const onboardingMachine = setup({
     saveEnv: fromPromise<UpsertResult, SaveEnvInput>(({ input }) => saveEnv(input)),
     detectRoute: fromPromise<RouteDetection, RouteDetectInput>(async ({ input }) => detectRoute(input)),
     requestClaimCode: fromPromise<IssuedClaimCode, ClaimCodeInput>(({ input, signal }) => requestClaimCode(input, signal)),
+  },
+  actions: {
+    recordSaved: enqueueActions(({ context, enqueue }, p: SavedParams) => {
+      enqueue.assign({ savedKeys: [...context.savedKeys, ...p.keys] });
+      enqueue.emit({ type: 'saved', what: p.what, path: p.path, keys: p.keys });
+    }),
+    recordSaveFailed: enqueueActions(({ context, enqueue }, p: SaveFailedParams) => {
+      enqueue.assign({ saveErrors: [...context.saveErrors, `${p.what}: ${p.reason}`] });
+      enqueue.emit({ type: 'saveFailed', what: p.what, reason: p.reason });
+    }),
   },
   guards: {
     hasAgentId: ({ context }) => Boolean(context.agentId),
@@ -194,17 +215,14 @@ export const onboardingMachine = setup({
                 input: ({ context }) => ({ envFile: context.settings.envFile, updates: identityUpdates(context) }),
                 onDone: {
                   target: '#onboarding.identity.registered',
-                  actions: [
-                    assign({ savedKeys: ({ context }) => [...context.savedKeys, ...Object.keys(identityUpdates(context))] }),
-                    emit(({ context, event }) => ({ type: 'saved' as const, what: 'identity' as const, path: event.output.path, keys: Object.keys(identityUpdates(context)) })),
-                  ],
+                  actions: {
+                    type: 'recordSaved',
+                    params: ({ context, event }) => ({ what: 'identity', path: event.output.path, keys: Object.keys(identityUpdates(context)) }),
+                  },
                 },
                 onError: {
                   target: '#onboarding.identity.registered',
-                  actions: [
-                    assign({ saveErrors: ({ context, event }) => [...context.saveErrors, `identity: ${reasonOf(event.error)}`] }),
-                    emit(({ event }) => ({ type: 'saveFailed' as const, what: 'identity' as const, reason: reasonOf(event.error) })),
-                  ],
+                  actions: { type: 'recordSaveFailed', params: ({ event }) => ({ what: 'identity', reason: reasonOf(event.error) }) },
                 },
               },
             },
@@ -282,17 +300,14 @@ export const onboardingMachine = setup({
                 input: ({ context }) => ({ envFile: context.settings.envFile, updates: routeUpdates(context.route as DetectedRoute) }),
                 onDone: {
                   target: '#onboarding.route.configured',
-                  actions: [
-                    assign({ savedKeys: ({ context }) => [...context.savedKeys, ...Object.keys(routeUpdates(context.route as DetectedRoute))] }),
-                    emit(({ context, event }) => ({ type: 'saved' as const, what: 'route' as const, path: event.output.path, keys: Object.keys(routeUpdates(context.route as DetectedRoute)) })),
-                  ],
+                  actions: {
+                    type: 'recordSaved',
+                    params: ({ context, event }) => ({ what: 'route', path: event.output.path, keys: Object.keys(routeUpdates(context.route as DetectedRoute)) }),
+                  },
                 },
                 onError: {
                   target: '#onboarding.route.configured',
-                  actions: [
-                    assign({ saveErrors: ({ context, event }) => [...context.saveErrors, `route: ${reasonOf(event.error)}`] }),
-                    emit(({ event }) => ({ type: 'saveFailed' as const, what: 'route' as const, reason: reasonOf(event.error) })),
-                  ],
+                  actions: { type: 'recordSaveFailed', params: ({ event }) => ({ what: 'route', reason: reasonOf(event.error) }) },
                 },
               },
             },

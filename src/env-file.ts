@@ -298,15 +298,16 @@ export async function upsertEnvFile(file: string, updates: Readonly<Record<strin
     const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
     const fh = await open(tmp, 'wx', 0o600);
     try {
-      await fh.writeFile(next, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
+      try {
+        await fh.writeFile(next, 'utf8');
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
       await chmod(tmp, 0o600);
       await rename(tmp, path);
     } catch (e) {
+      // A full disk or a failed rename leaves the old file as it was and no temp file behind.
       await unlink(tmp).catch(() => undefined);
       throw e;
     }

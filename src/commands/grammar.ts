@@ -152,6 +152,13 @@ class Reader {
     return w.value;
   }
 
+  /** The one and only argument: a missing word or any extra word is a usage error. */
+  single(name: string): string {
+    const v = this.word(name);
+    this.end();
+    return v;
+  }
+
   words(): Word[] {
     const out: Word[] = [];
     for (let w = this.optWord(); w; w = this.optWord()) out.push(w);
@@ -336,9 +343,7 @@ function parseSimple(r: Reader, verb: string): Command {
     case 'detail':
     case 'join':
     case 'leave': {
-      const topic_id = r.word('<topic_id>');
-      r.end();
-      return { kind: verb, topic_id };
+      return { kind: verb, topic_id: r.single('<topic_id>') };
     }
     case 'subscribed':
       r.end();
@@ -391,8 +396,7 @@ function parseSimple(r: Reader, verb: string): Command {
       return { kind: 'export', topic_id, format: 'md' };
     }
     case 'preview': {
-      const url = r.word('<url>');
-      r.end();
+      const url = r.single('<url>');
       if (!/^https?:\/\/\S+$/iu.test(url)) r.problem(`url must start with http:// or https://, got '${url}'`);
       return { kind: 'preview', url };
     }
@@ -435,9 +439,7 @@ function parseGroup(r: Reader, group: 'task' | 'pipeline' | 'memory' | 'delegate
     }
     case 'task detail':
     case 'task delete': {
-      const task_id = r.word('<task_id>');
-      r.end();
-      return { kind: sub === 'detail' ? 'task.detail' : 'task.delete', task_id };
+      return { kind: sub === 'detail' ? 'task.detail' : 'task.delete', task_id: r.single('<task_id>') };
     }
     case 'task update': {
       const task_id = r.word('<task_id>');
@@ -504,9 +506,7 @@ function parseGroup(r: Reader, group: 'task' | 'pipeline' | 'memory' | 'delegate
     case 'pipeline status':
     case 'pipeline delete':
     case 'pipeline run': {
-      const pipeline_id = r.word('<pipeline_id>');
-      r.end();
-      return { kind: `pipeline.${sub}` as 'pipeline.status' | 'pipeline.delete' | 'pipeline.run', pipeline_id };
+      return { kind: `pipeline.${sub}` as 'pipeline.status' | 'pipeline.delete' | 'pipeline.run', pipeline_id: r.single('<pipeline_id>') };
     }
     case 'pipeline update': {
       const pipeline_id = r.word('<pipeline_id>');
@@ -544,15 +544,10 @@ function parseGroup(r: Reader, group: 'task' | 'pipeline' | 'memory' | 'delegate
 
     case 'delegate create':
     case 'delegate remove': {
-      const target_agent_id = r.word('<target_agent_id>');
-      r.end();
-      return { kind: sub === 'create' ? 'delegate.create' : 'delegate.remove', target_agent_id };
+      return { kind: sub === 'create' ? 'delegate.create' : 'delegate.remove', target_agent_id: r.single('<target_agent_id>') };
     }
-    case 'delegate grant': {
-      const manager_agent_id = r.word('<manager_agent_id>');
-      r.end();
-      return { kind: 'delegate.grant', manager_agent_id };
-    }
+    case 'delegate grant':
+      return { kind: 'delegate.grant', manager_agent_id: r.single('<manager_agent_id>') };
     case 'delegate list':
       r.end();
       return { kind: 'delegate.list' };
@@ -580,11 +575,8 @@ function parseGroup(r: Reader, group: 'task' | 'pipeline' | 'memory' | 'delegate
       r.end();
       return { kind: 'blacklist.remove', topic_id, agent_id };
     }
-    case 'blacklist list': {
-      const topic_id = r.word('<topic_id>');
-      r.end();
-      return { kind: 'blacklist.list', topic_id };
-    }
+    case 'blacklist list':
+      return { kind: 'blacklist.list', topic_id: r.single('<topic_id>') };
     default:
       return r.problem(`unknown ${group} sub-command '${sub}'`);
   }

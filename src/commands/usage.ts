@@ -6,7 +6,7 @@
 import { WttError } from '../errors.js';
 
 export interface UsageEntry {
-  /** Arguments after the command words, e.g. `<topic_id> <content…>`. */
+  /** Arguments after the command words, e.g. `<topic_id> <content…>` (a group's come from its sub-commands). */
   args: string;
   /** One line saying what the command does. */
   summary: string;
@@ -46,7 +46,7 @@ export const USAGE = {
   p2p: { args: '<agent_id> <content…>', summary: 'Send a private message (content may span several lines)', aliases: ['dm', 'private'] },
   feed: { args: '[page]', summary: 'Messages of your subscribed topics, newest first (20 a page)' },
   inbox: { args: '', summary: 'Your private conversations' },
-  task: { args: '<list|create|detail|update|assign|run|review|delete|deps|graph|progress> …', summary: 'Work with tasks' },
+  task: { args: '', summary: 'Work with tasks' },
   'task list': {
     args: '[status=…] [owner_agent_id=…] [runner_agent_id=…] [pipeline_id=…] [task_mode=…] [limit=…]',
     summary: 'List tasks',
@@ -67,7 +67,7 @@ export const USAGE = {
   'task deps': { args: '<add|remove> <task_id> <depends_on_task_id>', summary: 'Add or remove a dependency' },
   'task graph': { args: '[pipeline_id]', summary: 'Show the task dependency graph' },
   'task progress': { args: '', summary: 'Show task progress' },
-  pipeline: { args: '<list|create|add|status|update|delete|run> …', summary: 'Work with pipelines', aliases: ['pipe'] },
+  pipeline: { args: '', summary: 'Work with pipelines', aliases: ['pipe'] },
   'pipeline list': { args: '', summary: 'List pipelines', aliases: ['ls'] },
   'pipeline create': { args: '<name> [description…]', summary: 'Create a pipeline', aliases: ['new'] },
   'pipeline add': {
@@ -79,14 +79,14 @@ export const USAGE = {
   'pipeline update': { args: '<pipeline_id> key=value…', summary: 'Change name=, description=, auto_review=true|false' },
   'pipeline delete': { args: '<pipeline_id>', summary: 'Delete a pipeline (its tasks move to default)', aliases: ['remove'] },
   'pipeline run': { args: '<pipeline_id>', summary: 'Start the ready tasks of a pipeline', aliases: ['execute'] },
-  memory: { args: '<export|read> …', summary: 'Export and read topic memory', aliases: ['recall'] },
+  memory: { args: '', summary: 'Export and read topic memory', aliases: ['recall'] },
   'memory export': { args: '<topic_id> [mode=timeline|distilled] [limit=…] [target_path=…]', summary: 'Export a topic to a memory file' },
   'memory read': { args: '[target_path] [tail_lines=…]', summary: 'Read a memory file (default memory/recall-memory.md)' },
   talk: { args: '<text…>', summary: 'Find matching topics and publish your text to them', aliases: ['random'] },
   rich: { args: '<topic_id> <title> <markdown…>', summary: 'Publish a titled markdown message (quote a title with spaces)' },
   export: { args: '<topic_id> [md]', summary: 'Export a topic as markdown' },
   preview: { args: '<url>', summary: 'Preview a URL (title, description, image)' },
-  delegate: { args: '<grant|create|list|remove|publish|p2p> …', summary: 'Let a manager agent act for you, or act for agents that let you' },
+  delegate: { args: '', summary: 'Let a manager agent act for you, or act for agents that let you' },
   'delegate grant': {
     args: '<manager_agent_id>',
     summary: 'Let that manager agent publish and send p2p as you (you are the target)',
@@ -100,7 +100,7 @@ export const USAGE = {
   'delegate remove': { args: '<target_agent_id>', summary: 'Remove a delegation', aliases: ['delete'] },
   'delegate publish': { args: '<target_agent_id> <topic_id> <content…>', summary: 'Publish as another agent' },
   'delegate p2p': { args: '<target_agent_id> <peer_agent_id> <content…>', summary: 'Send a private message as another agent' },
-  blacklist: { args: '<add|remove|list> …', summary: 'Manage a topic blacklist', aliases: ['ban'] },
+  blacklist: { args: '', summary: 'Manage a topic blacklist', aliases: ['ban'] },
   'blacklist add': { args: '<topic_id> <agent_id> [mode=permanent]', summary: 'Block an agent in a topic' },
   'blacklist remove': { args: '<topic_id> <agent_id>', summary: 'Unblock an agent in a topic' },
   'blacklist list': { args: '<topic_id>', summary: 'List blocked agents of a topic' },
@@ -119,10 +119,16 @@ export function isHelpTopic(s: string): s is HelpTopic {
   return Object.prototype.hasOwnProperty.call(USAGE, s);
 }
 
-/** `wtt publish <topic_id> [--type <content_type>] <content…>` */
+/** The sub-commands of a group (`task` → `task list`, `task create`, …), in help order. */
+function subTopics(topic: HelpTopic): HelpTopic[] {
+  return (Object.keys(USAGE) as HelpTopic[]).filter((k) => k.startsWith(`${topic} `));
+}
+
+/** `wtt publish <topic_id> [--type <content_type>] <content…>`; a group: `wtt task <list|create|…> …` */
 export function usageLine(topic: HelpTopic): string {
-  const e: UsageEntry = USAGE[topic];
-  return `wtt ${topic}${e.args ? ` ${e.args}` : ''}`;
+  const subs = subTopics(topic);
+  const args = subs.length > 0 ? `<${subs.map((s) => s.slice(topic.length + 1)).join('|')}> …` : USAGE[topic].args;
+  return `wtt ${topic}${args ? ` ${args}` : ''}`;
 }
 
 const SECTIONS: ReadonlyArray<readonly [string, readonly HelpTopic[]]> = [
@@ -155,7 +161,7 @@ export function helpFor(topic: HelpTopic): string {
   const lines = [`Usage: ${usageLine(topic)}`, '', e.summary];
   if (e.aliases?.length) lines.push(`Aliases: ${e.aliases.join(', ')}`);
   for (const n of e.notes ?? []) lines.push(n);
-  const subs = (Object.keys(USAGE) as HelpTopic[]).filter((k) => k.startsWith(`${topic} `));
+  const subs = subTopics(topic);
   if (subs.length) {
     lines.push('', 'Sub-commands:');
     for (const s of subs) lines.push(`  ${usageLine(s)}`);

@@ -29,46 +29,31 @@ export function onboardingInput(config: Readonly<Config>): OnboardingInput {
   };
 }
 
-/** One log line per emitted event; never a token, never the claim code. */
+type LogLine = readonly ['info' | 'warn' | 'error', Record<string, unknown>, string];
+
+/** The log line of each emitted event; never a token, never the claim code. */
+const LOG_LINES: { [K in OnboardingEmitted['type']]: (e: Extract<OnboardingEmitted, { type: K }>) => LogLine } = {
+  registered: (e) => ['info', { agent_id: e.agentId, source: e.source }, e.source === 'registered' ? 'agent registered' : 'agent id configured'],
+  fallback: (e) => [
+    'warn',
+    { attempt: e.attempt, retry_in_s: Math.round(e.retryInMs / 1000), reason: e.reason },
+    `WTT SERVER UNREACHABLE: this agent is NOT registered (no local id is invented); retrying registration in ${Math.round(e.retryInMs / 1000)} s`,
+  ],
+  saved: (e) => ['info', { path: e.path, keys: e.keys, what: e.what }, '.env updated'],
+  saveFailed: (e) => ['error', { what: e.what, reason: e.reason }, '.env could not be written'],
+  routeConfigured: (e) => ['info', { channel: e.route.channel, targets: e.route.targets.length, source: e.route.source }, 'IM route configured'],
+  routeManual: (e) => ['warn', { notes: e.notes }, 'IM route not found: set WTT_IM_CHANNEL / WTT_IM_TARGET; nothing is pushed to chat until then'],
+  codeIssued: (e) => ['info', { expires_at: e.expiresAt }, 'claim code issued'],
+  codeExpired: () => ['info', {}, 'claim code expired'],
+  bindRefused: (e) => ['warn', { reason: e.reason }, 'bind refused'],
+  bindFailed: (e) => ['warn', { reason: e.reason }, 'claim code request failed'],
+  claimed: () => ['info', {}, 'agent claimed by a WTT user'],
+};
+
+/** One log line per emitted event. */
 export function logOnboardingEvent(log: Logger, e: OnboardingEmitted): void {
-  switch (e.type) {
-    case 'registered':
-      log.info({ agent_id: e.agentId, source: e.source }, e.source === 'registered' ? 'agent registered' : 'agent id configured');
-      return;
-    case 'fallback':
-      log.warn(
-        { attempt: e.attempt, retry_in_s: Math.round(e.retryInMs / 1000), reason: e.reason },
-        `WTT SERVER UNREACHABLE: this agent is NOT registered (no local id is invented); retrying registration in ${Math.round(e.retryInMs / 1000)} s`,
-      );
-      return;
-    case 'saved':
-      log.info({ path: e.path, keys: e.keys, what: e.what }, '.env updated');
-      return;
-    case 'saveFailed':
-      log.error({ what: e.what, reason: e.reason }, '.env could not be written');
-      return;
-    case 'routeConfigured':
-      log.info({ channel: e.route.channel, targets: e.route.targets.length, source: e.route.source }, 'IM route configured');
-      return;
-    case 'routeManual':
-      log.warn({ notes: e.notes }, 'IM route not found: set WTT_IM_CHANNEL / WTT_IM_TARGET; nothing is pushed to chat until then');
-      return;
-    case 'codeIssued':
-      log.info({ expires_at: e.expiresAt }, 'claim code issued');
-      return;
-    case 'codeExpired':
-      log.info('claim code expired');
-      return;
-    case 'bindRefused':
-      log.warn({ reason: e.reason }, 'bind refused');
-      return;
-    case 'bindFailed':
-      log.warn({ reason: e.reason }, 'claim code request failed');
-      return;
-    case 'claimed':
-      log.info('agent claimed by a WTT user');
-      return;
-  }
+  const [level, fields, msg] = (LOG_LINES[e.type] as (x: OnboardingEmitted) => LogLine)(e);
+  log[level](fields, msg);
 }
 
 export interface StartOnboardingOptions {

@@ -1,20 +1,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliWorld, runCli, type CliWorld } from './cli-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { useCliWorld, runCli } from './cli-helpers.js';
 
 /** An API URL where nothing listens: a command that tried the network would fail. */
 const DEAD_URL = 'http://127.0.0.1:9';
 
 describe('cli account, help and exit codes', () => {
-  let w: CliWorld;
-  beforeAll(async () => {
-    w = await cliWorld('alice');
-  });
-  afterAll(async () => {
-    await w?.close();
-  });
+  const w = useCliWorld('alice');
 
   it('prints the overview when run with no words or help, offline', async () => {
     const env = { ...w.env, WTT_API_URL: DEAD_URL };
@@ -106,6 +100,24 @@ describe('cli account, help and exit codes', () => {
     const bound = await runCli(['bind'], env);
     expect(bound.code).toBe(0);
     expect(bound.stdout).toMatch(/^Claim code: WTT-CLAIM-[A-Z0-9]{8}\nExpires in: 15 min \(at .+\)\n/);
+  });
+
+  it('never prints the token in any output or trace log when a fresh agent onboards through the CLI', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wtt-cli-trace-'));
+    const env = { HOME: dir, WTT_SKILL_DIR: dir, WTT_API_URL: w.hub.url, WTT_LOG_LEVEL: 'trace' };
+    const runs = [await runCli(['config', 'auto'], env)];
+    const token = /WTT_AGENT_TOKEN=(\S+)/.exec(readFileSync(join(dir, '.env'), 'utf8'))?.[1] ?? '';
+    expect(token.length).toBeGreaterThan(8);
+    for (const args of [['whoami'], ['bind'], ['list'], ['subscribed'], ['poll']]) runs.push(await runCli(args, env));
+    runs.push(await runCli(['bind'], { ...env, WTT_AGENT_TOKEN: `${token}x` }));
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0, 1]);
+    const all = runs.map((r) => r.stdout + r.stderr).join('\n');
+    // The trace logs really were written (to stderr), and the masked form is all that shows.
+    expect(all).toContain('agent registered');
+    expect(all).toContain('claim code issued');
+    expect(all).toContain(`${token.slice(0, 4)}…${token.slice(-4)}`);
+    expect(all).not.toContain(token);
+    expect(all).not.toContain(token.slice(4, 16));
   });
 
   it('loads no network, validation or statechart library when printing help', async () => {

@@ -1,15 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliWorld, idFrom, type CliWorld } from './cli-helpers.js';
+import { idFrom, useCliWorld } from './cli-helpers.js';
 
 describe('cli content, memory, delegation, blacklist', () => {
-  let w: CliWorld;
+  const w = useCliWorld('alice');
   let topic: string;
   let page: Server;
   let pageUrl: string;
   beforeAll(async () => {
-    w = await cliWorld('alice');
     topic = idFrom((await w.wtt(['create', 'gardening', 'Tomatoes and compost'])).stdout);
     await w.wtt(['publish', topic, 'first tip: water early']);
     await w.wtt(['publish', topic, 'second tip: mulch']);
@@ -24,7 +23,6 @@ describe('cli content, memory, delegation, blacklist', () => {
   });
   afterAll(async () => {
     await new Promise((r) => page?.close(r));
-    await w?.close();
   });
 
   it('exports a topic to memory and reads it back under both group names', async () => {

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { registerAgent, startHub, type RegisteredAgent, type StartedHub } from '../helpers/hub.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -83,6 +84,38 @@ export async function cliWorld(name = 'alice'): Promise<CliWorld> {
       return { agent: a, env: e, wtt: wttAs(e) };
     },
     close: () => hub.close(),
+  };
+}
+
+/**
+ * One world shared by the tests of the calling `describe` block: started in `beforeAll`, closed in
+ * `afterAll`. The returned object stands for that world inside the tests (not before they run).
+ */
+export function useCliWorld(name = 'alice'): CliWorld {
+  let current: CliWorld | undefined;
+  beforeAll(async () => {
+    current = await cliWorld(name);
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  const world = (): CliWorld => {
+    if (!current) throw new Error('the CLI world is only there inside the tests (after beforeAll)');
+    return current;
+  };
+  return {
+    get hub() {
+      return world().hub;
+    },
+    get agent() {
+      return world().agent;
+    },
+    get env() {
+      return world().env;
+    },
+    wtt: (args, expectCode) => world().wtt(args, expectCode),
+    other: (otherName) => world().other(otherName),
+    close: () => world().close(),
   };
 }
 

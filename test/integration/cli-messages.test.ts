@@ -1,15 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliWorld, idFrom, type CliWorld } from './cli-helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { idFrom, runCli, useCliWorld } from './cli-helpers.js';
 
 describe('cli messages', () => {
-  let w: CliWorld;
+  const w = useCliWorld('alice');
   let topic: string;
   beforeAll(async () => {
-    w = await cliWorld('alice');
     topic = idFrom((await w.wtt(['create', 'lobby', 'General chat'])).stdout);
-  });
-  afterAll(async () => {
-    await w?.close();
   });
 
   it('publishes under every alias and shows the messages oldest first in history', async () => {
@@ -90,7 +86,6 @@ describe('cli messages', () => {
   });
 
   it('refuses feed and inbox with a clear message when no token is configured', async () => {
-    const { runCli } = await import('./cli-helpers.js');
     const env = { ...w.env, WTT_AGENT_TOKEN: '' };
     for (const verb of ['feed', 'inbox']) {
       const r = await runCli([verb], env);

@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliWorld, idFrom, type CliWorld } from './cli-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { useCliWorld, idFrom } from './cli-helpers.js';
 
 describe('cli pipelines', () => {
-  let w: CliWorld;
-  beforeAll(async () => {
-    w = await cliWorld('alice');
-  });
-  afterAll(async () => {
-    await w?.close();
-  });
+  const w = useCliWorld('alice');
 
   it('lists the default pipeline and creates others under both aliases', async () => {
     for (const verb of ['pipeline', 'pipe']) {

@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliWorld, idFrom, type CliWorld } from './cli-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { useCliWorld, idFrom } from './cli-helpers.js';
 
 describe('cli tasks', () => {
-  let w: CliWorld;
-  beforeAll(async () => {
-    w = await cliWorld('alice');
-  });
-  afterAll(async () => {
-    await w?.close();
-  });
+  const w = useCliWorld('alice');
 
   it('lists no tasks when none exist, under both aliases', async () => {
     expect((await w.wtt(['task', 'list'])).stdout).toBe('No tasks found\n');

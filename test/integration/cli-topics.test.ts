@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliWorld, idFrom, type CliWorld } from './cli-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { useCliWorld, idFrom } from './cli-helpers.js';
 
 describe('cli topics', () => {
-  let w: CliWorld;
-  beforeAll(async () => {
-    w = await cliWorld('alice');
-  });
-  afterAll(async () => {
-    await w?.close();
-  });
+  const w = useCliWorld('alice');
 
   it('lists no topics when the hub is empty, under every alias', async () => {
     for (const verb of ['list', 'ls', 'topics']) {

@@ -164,19 +164,31 @@ describe('env-file', () => {
   it('keeps both sets of keys when two processes write 200 times each', async () => {
     writeFileSync(file, '# shared file\nUNRELATED=1\n');
     const writer = fileURLToPath(new URL('../fixtures/env-writer.ts', import.meta.url));
-    const run = (prefix: string) =>
-      new Promise<string>((res, rej) => {
-        const p = spawn(process.execPath, ['--import', 'tsx', writer, file, prefix, '200'], { cwd: fileURLToPath(new URL('../..', import.meta.url)) });
-        let out = '';
-        let err = '';
-        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const start = (prefix: string) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', writer, file, prefix, '200'], { cwd: fileURLToPath(new URL('../..', import.meta.url)) });
+      let out = '';
+      let err = '';
+      const ready = new Promise<void>((res, rej) => {
+        p.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.startsWith('ready\n')) res();
+        });
+        p.on('close', () => rej(new Error(`writer ${prefix} ended before it was ready: ${err}`)));
+      });
+      p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const done = new Promise<string>((res, rej) => {
         p.on('error', rej);
         p.on('close', (code) => (code === 0 ? res(out) : rej(new Error(`writer ${prefix} exited ${code}: ${err}`))));
       });
-    const [a, b] = await Promise.all([run('PROC_A'), run('PROC_B')]);
-    expect(a.trim()).toBe('done');
-    expect(b.trim()).toBe('done');
+      return { ready, done, go: () => p.stdin.end('go\n') };
+    };
+    const writers = [start('PROC_A'), start('PROC_B')];
+    // Both processes are loaded before either writes, so their 200 writes really overlap.
+    await Promise.all(writers.map((w) => w.ready));
+    for (const w of writers) w.go();
+    const [a, b] = await Promise.all(writers.map((w) => w.done));
+    expect(a).toBe('ready\ndone\n');
+    expect(b).toBe('ready\ndone\n');
     const text = readFileSync(file, 'utf8');
     const { values } = parseEnvText(text);
     expect(text.startsWith('# shared file\nUNRELATED=1\n')).toBe(true);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { argvToText, parseArgv, parseCommand, UsageError, type Command } from '../../src/commands/grammar.js';
+import { helpFor, USAGE, type HelpTopic } from '../../src/commands/usage.js';
 
 function usageOf(text: string): UsageError {
   try {
@@ -11,18 +12,26 @@ function usageOf(text: string): UsageError {
   throw new Error(`expected a usage error for ${JSON.stringify(text)}`);
 }
 
+/** One test per case: the text parses to exactly that command. */
+function itParses(cases: readonly (readonly [string, Command])[], name = 'parses %j'): void {
+  it.each(cases)(name, (text, expected) => {
+    expect(parseCommand(text)).toEqual(expected);
+  });
+}
+
 describe('grammar', () => {
   describe('prefix and verbs', () => {
-    it.each([
-      ['list', { kind: 'list' }],
-      ['@wtt list', { kind: 'list' }],
-      ['/wtt list', { kind: 'list' }],
-      ['@WTT LIST', { kind: 'list' }],
-      ['  @Wtt\tls  ', { kind: 'list' }],
-      ['/wtt\ntopics', { kind: 'list' }],
-    ] as const)('reads %j as list when the prefix is optional and case-insensitive', (text, expected) => {
-      expect(parseCommand(text)).toEqual(expected);
-    });
+    itParses(
+      [
+        ['list', { kind: 'list' }],
+        ['@wtt list', { kind: 'list' }],
+        ['/wtt list', { kind: 'list' }],
+        ['@WTT LIST', { kind: 'list' }],
+        ['  @Wtt\tls  ', { kind: 'list' }],
+        ['/wtt\ntopics', { kind: 'list' }],
+      ] as const,
+      'reads %j as list when the prefix is optional and case-insensitive',
+    );
 
     it('rejects @wttlist when the prefix is glued to the verb', () => {
       const e = usageOf('@wttlist');
@@ -49,21 +58,41 @@ describe('grammar', () => {
   });
 
   describe('help', () => {
-    it.each([
-      ['help', { kind: 'help' }],
-      ['help publish', { kind: 'help', topic: 'publish' }],
-      ['help post', { kind: 'help', topic: 'publish' }],
-      ['help task', { kind: 'help', topic: 'task' }],
-      ['help task new', { kind: 'help', topic: 'task create' }],
-      ['help pipe execute', { kind: 'help', topic: 'pipeline run' }],
-      ['publish --help', { kind: 'help', topic: 'publish' }],
-      ['@wtt dm -h', { kind: 'help', topic: 'p2p' }],
-      ['task --help', { kind: 'help', topic: 'task' }],
-      ['task create --help', { kind: 'help', topic: 'task create' }],
-      ['pipeline add --HELP', { kind: 'help', topic: 'pipeline add' }],
-      ['whoami --help', { kind: 'help', topic: 'config' }],
-    ] as const)('reads %j as a help request when asked', (text, expected) => {
-      expect(parseCommand(text)).toEqual(expected);
+    itParses(
+      [
+        ['help', { kind: 'help' }],
+        ['help publish', { kind: 'help', topic: 'publish' }],
+        ['help post', { kind: 'help', topic: 'publish' }],
+        ['help task', { kind: 'help', topic: 'task' }],
+        ['help task new', { kind: 'help', topic: 'task create' }],
+        ['help pipe execute', { kind: 'help', topic: 'pipeline run' }],
+        ['publish --help', { kind: 'help', topic: 'publish' }],
+        ['@wtt dm -h', { kind: 'help', topic: 'p2p' }],
+        ['task --help', { kind: 'help', topic: 'task' }],
+        ['task create --help', { kind: 'help', topic: 'task create' }],
+        ['pipeline add --HELP', { kind: 'help', topic: 'pipeline add' }],
+        ['whoami --help', { kind: 'help', topic: 'config' }],
+      ] as const,
+      'reads %j as a help request when asked',
+    );
+
+    it('answers --help for every command, sub-command and alias when asked', () => {
+      const topics = (Object.keys(USAGE) as HelpTopic[]).filter((t) => t !== 'help');
+      for (const topic of topics) {
+        const words = topic.split(' ');
+        const groupAliases: readonly string[] = words.length === 2 ? ((USAGE[words[0] as HelpTopic] as { aliases?: readonly string[] }).aliases ?? []) : [];
+        const ownAliases: readonly string[] = (USAGE[topic] as { aliases?: readonly string[] }).aliases ?? [];
+        const spellings = [
+          topic,
+          ...ownAliases.map((a) => [...words.slice(0, -1), a].join(' ')),
+          ...groupAliases.map((g) => [g, ...words.slice(1)].join(' ')),
+        ];
+        for (const text of spellings) {
+          expect(parseCommand(`${text} --help`), text).toEqual({ kind: 'help', topic });
+          expect(parseCommand(`help ${text}`), text).toEqual({ kind: 'help', topic });
+        }
+        expect(helpFor(topic)).toMatch(new RegExp(`^Usage: wtt ${topic}\\b`));
+      }
     });
 
     it('refuses help for a command that does not exist', () => {
@@ -72,22 +101,22 @@ describe('grammar', () => {
   });
 
   describe('topics', () => {
-    it.each([
-      ['find ai news', { kind: 'find', query: 'ai news' }],
-      ['search "ai news"', { kind: 'find', query: 'ai news' }],
-      ['delete t1', { kind: 'delete', topic_id: 't1' }],
-      ['remove t1', { kind: 'delete', topic_id: 't1' }],
-      ['detail t1', { kind: 'detail', topic_id: 't1' }],
-      ['info t1', { kind: 'detail', topic_id: 't1' }],
-      ['subscribed', { kind: 'subscribed' }],
-      ['mysubs', { kind: 'subscribed' }],
-      ['join t1', { kind: 'join', topic_id: 't1' }],
-      ['subscribe t1', { kind: 'join', topic_id: 't1' }],
-      ['leave t1', { kind: 'leave', topic_id: 't1' }],
-      ['unsubscribe t1', { kind: 'leave', topic_id: 't1' }],
-    ] as const)('parses %j', (text, expected) => {
-      expect(parseCommand(text)).toEqual(expected);
-    });
+    itParses(
+      [
+        ['find ai news', { kind: 'find', query: 'ai news' }],
+        ['search "ai news"', { kind: 'find', query: 'ai news' }],
+        ['delete t1', { kind: 'delete', topic_id: 't1' }],
+        ['remove t1', { kind: 'delete', topic_id: 't1' }],
+        ['detail t1', { kind: 'detail', topic_id: 't1' }],
+        ['info t1', { kind: 'detail', topic_id: 't1' }],
+        ['subscribed', { kind: 'subscribed' }],
+        ['mysubs', { kind: 'subscribed' }],
+        ['join t1', { kind: 'join', topic_id: 't1' }],
+        ['subscribe t1', { kind: 'join', topic_id: 't1' }],
+        ['leave t1', { kind: 'leave', topic_id: 't1' }],
+        ['unsubscribe t1', { kind: 'leave', topic_id: 't1' }],
+      ] as const,
+    );
 
     it('takes the last word as the topic type when there are three words or more and it is a type', () => {
       expect(parseCommand('create news "Daily links" Broadcast')).toEqual({ kind: 'create', name: 'news', description: 'Daily links', type: 'broadcast' });
@@ -197,26 +226,26 @@ describe('grammar', () => {
       expect(usageOf('task list doing').problem).toBe("unexpected argument 'doing' (filters are key=value)");
     });
 
-    it.each([
-      ['task detail t1', { kind: 'task.detail', task_id: 't1' }],
-      ['task show t1', { kind: 'task.detail', task_id: 't1' }],
-      ['task update t1 status=review output="all good"', { kind: 'task.update', task_id: 't1', fields: { status: 'review', output: 'all good' } }],
-      ['task assign t1', { kind: 'task.assign', task_id: 't1' }],
-      ['task assign t1 agent-9', { kind: 'task.assign', task_id: 't1', agent_id: 'agent-9' }],
-      ['task run t1', { kind: 'task.run', task_id: 't1' }],
-      ['task run t1 runner_agent_id=agent-9', { kind: 'task.run', task_id: 't1', runner_agent_id: 'agent-9' }],
-      ['task review t1 APPROVE', { kind: 'task.review', task_id: 't1', action: 'approve', comment: '' }],
-      ['task review t1 reject needs tests\nand docs', { kind: 'task.review', task_id: 't1', action: 'reject', comment: 'needs tests\nand docs' }],
-      ['task delete t1', { kind: 'task.delete', task_id: 't1' }],
-      ['task cancel t1', { kind: 'task.delete', task_id: 't1' }],
-      ['task deps add t2 t1', { kind: 'task.deps.add', task_id: 't2', depends_on_task_id: 't1' }],
-      ['TASK DEPS REMOVE t2 t1', { kind: 'task.deps.remove', task_id: 't2', depends_on_task_id: 't1' }],
-      ['task graph', { kind: 'task.graph' }],
-      ['task graph p1', { kind: 'task.graph', pipeline_id: 'p1' }],
-      ['task progress', { kind: 'task.progress' }],
-    ] as const)('parses %j', (text, expected) => {
-      expect(parseCommand(text)).toEqual(expected);
-    });
+    itParses(
+      [
+        ['task detail t1', { kind: 'task.detail', task_id: 't1' }],
+        ['task show t1', { kind: 'task.detail', task_id: 't1' }],
+        ['task update t1 status=review output="all good"', { kind: 'task.update', task_id: 't1', fields: { status: 'review', output: 'all good' } }],
+        ['task assign t1', { kind: 'task.assign', task_id: 't1' }],
+        ['task assign t1 agent-9', { kind: 'task.assign', task_id: 't1', agent_id: 'agent-9' }],
+        ['task run t1', { kind: 'task.run', task_id: 't1' }],
+        ['task run t1 runner_agent_id=agent-9', { kind: 'task.run', task_id: 't1', runner_agent_id: 'agent-9' }],
+        ['task review t1 APPROVE', { kind: 'task.review', task_id: 't1', action: 'approve', comment: '' }],
+        ['task review t1 reject needs tests\nand docs', { kind: 'task.review', task_id: 't1', action: 'reject', comment: 'needs tests\nand docs' }],
+        ['task delete t1', { kind: 'task.delete', task_id: 't1' }],
+        ['task cancel t1', { kind: 'task.delete', task_id: 't1' }],
+        ['task deps add t2 t1', { kind: 'task.deps.add', task_id: 't2', depends_on_task_id: 't1' }],
+        ['TASK DEPS REMOVE t2 t1', { kind: 'task.deps.remove', task_id: 't2', depends_on_task_id: 't1' }],
+        ['task graph', { kind: 'task.graph' }],
+        ['task graph p1', { kind: 'task.graph', pipeline_id: 'p1' }],
+        ['task progress', { kind: 'task.progress' }],
+      ] as const,
+    );
 
     it('refuses a review action other than approve, reject or block', () => {
       const e = usageOf('task review t1 lgtm');
@@ -243,22 +272,22 @@ describe('grammar', () => {
   });
 
   describe('pipelines', () => {
-    it.each([
-      ['pipeline list', { kind: 'pipeline.list' }],
-      ['pipe ls', { kind: 'pipeline.list' }],
-      ['pipeline create Release the weekly release', { kind: 'pipeline.create', name: 'Release', description: 'the weekly release' }],
-      ['pipe new "Big one"', { kind: 'pipeline.create', name: 'Big one', description: '' }],
-      ['pipeline add p1 "Analysis" Design "Build it"', { kind: 'pipeline.add', pipeline_id: 'p1', titles: ['Analysis', 'Design', 'Build it'] }],
-      ['pipeline status p1', { kind: 'pipeline.status', pipeline_id: 'p1' }],
-      ['pipeline update p1 auto_review=YES name=New', { kind: 'pipeline.update', pipeline_id: 'p1', fields: { auto_review: 'true', name: 'New' } }],
-      ['pipeline update p1 auto_review=0', { kind: 'pipeline.update', pipeline_id: 'p1', fields: { auto_review: 'false' } }],
-      ['pipeline delete p1', { kind: 'pipeline.delete', pipeline_id: 'p1' }],
-      ['pipe remove p1', { kind: 'pipeline.delete', pipeline_id: 'p1' }],
-      ['pipeline run p1', { kind: 'pipeline.run', pipeline_id: 'p1' }],
-      ['pipeline execute p1', { kind: 'pipeline.run', pipeline_id: 'p1' }],
-    ] as const)('parses %j', (text, expected) => {
-      expect(parseCommand(text)).toEqual(expected);
-    });
+    itParses(
+      [
+        ['pipeline list', { kind: 'pipeline.list' }],
+        ['pipe ls', { kind: 'pipeline.list' }],
+        ['pipeline create Release the weekly release', { kind: 'pipeline.create', name: 'Release', description: 'the weekly release' }],
+        ['pipe new "Big one"', { kind: 'pipeline.create', name: 'Big one', description: '' }],
+        ['pipeline add p1 "Analysis" Design "Build it"', { kind: 'pipeline.add', pipeline_id: 'p1', titles: ['Analysis', 'Design', 'Build it'] }],
+        ['pipeline status p1', { kind: 'pipeline.status', pipeline_id: 'p1' }],
+        ['pipeline update p1 auto_review=YES name=New', { kind: 'pipeline.update', pipeline_id: 'p1', fields: { auto_review: 'true', name: 'New' } }],
+        ['pipeline update p1 auto_review=0', { kind: 'pipeline.update', pipeline_id: 'p1', fields: { auto_review: 'false' } }],
+        ['pipeline delete p1', { kind: 'pipeline.delete', pipeline_id: 'p1' }],
+        ['pipe remove p1', { kind: 'pipeline.delete', pipeline_id: 'p1' }],
+        ['pipeline run p1', { kind: 'pipeline.run', pipeline_id: 'p1' }],
+        ['pipeline execute p1', { kind: 'pipeline.run', pipeline_id: 'p1' }],
+      ] as const,
+    );
 
     it('refuses a non-boolean auto_review and an add without stages', () => {
       expect(usageOf('pipeline update p1 auto_review=maybe').problem).toBe("auto_review must be true or false, got 'maybe'");
@@ -267,42 +296,42 @@ describe('grammar', () => {
   });
 
   describe('content, memory, delegation, blacklist, account', () => {
-    it.each([
-      ['memory export t1', { kind: 'memory.export', topic_id: 't1', mode: 'timeline' }],
-      ['recall export t1 mode=distilled limit=50', { kind: 'memory.export', topic_id: 't1', mode: 'distilled', limit: 50 }],
-      ['memory export t1 distilled target_path=memory/x.md', { kind: 'memory.export', topic_id: 't1', mode: 'distilled', target_path: 'memory/x.md' }],
-      ['memory read', { kind: 'memory.read' }],
-      ['memory read memory/x.md tail_lines=5', { kind: 'memory.read', target_path: 'memory/x.md', tail_lines: 5 }],
-      ['talk anyone into rust?', { kind: 'talk', text: 'anyone into rust?' }],
-      ['random hello', { kind: 'talk', text: 'hello' }],
-      ['rich t1 "Weekly report" # Title\n- item', { kind: 'rich', topic_id: 't1', title: 'Weekly report', markdown: '# Title\n- item' }],
-      ['export t1', { kind: 'export', topic_id: 't1', format: 'md' }],
-      ['export t1 MD', { kind: 'export', topic_id: 't1', format: 'md' }],
-      ['preview https://example.org/a', { kind: 'preview', url: 'https://example.org/a' }],
-      ['delegate create agent-2', { kind: 'delegate.create', target_agent_id: 'agent-2' }],
-      ['delegate add agent-2', { kind: 'delegate.create', target_agent_id: 'agent-2' }],
-      ['delegate grant agent-1', { kind: 'delegate.grant', manager_agent_id: 'agent-1' }],
-      ['delegate list', { kind: 'delegate.list' }],
-      ['delegate ls', { kind: 'delegate.list' }],
-      ['delegate remove agent-2', { kind: 'delegate.remove', target_agent_id: 'agent-2' }],
-      ['delegate delete agent-2', { kind: 'delegate.remove', target_agent_id: 'agent-2' }],
-      ['delegate publish agent-2 t1 hi\nthere', { kind: 'delegate.publish', target_agent_id: 'agent-2', topic_id: 't1', content: 'hi\nthere' }],
-      ['delegate p2p agent-2 agent-3 psst\nsecret', { kind: 'delegate.p2p', target_agent_id: 'agent-2', peer_agent_id: 'agent-3', content: 'psst\nsecret' }],
-      ['blacklist add t1 agent-2', { kind: 'blacklist.add', topic_id: 't1', agent_id: 'agent-2', mode: 'permanent' }],
-      ['ban add t1 agent-2 mode=temporary', { kind: 'blacklist.add', topic_id: 't1', agent_id: 'agent-2', mode: 'temporary' }],
-      ['blacklist remove t1 agent-2', { kind: 'blacklist.remove', topic_id: 't1', agent_id: 'agent-2' }],
-      ['blacklist list t1', { kind: 'blacklist.list', topic_id: 't1' }],
-      ['bind', { kind: 'bind' }],
-      ['config', { kind: 'config', action: 'show' }],
-      ['cfg', { kind: 'config', action: 'show' }],
-      ['whoami', { kind: 'config', action: 'show' }],
-      ['config auto', { kind: 'config', action: 'auto' }],
-      ['config INIT', { kind: 'config', action: 'auto' }],
-      ['cfg setup', { kind: 'config', action: 'auto' }],
-      ['whoami auto', { kind: 'config', action: 'auto' }],
-    ] as const)('parses %j', (text, expected) => {
-      expect(parseCommand(text)).toEqual(expected);
-    });
+    itParses(
+      [
+        ['memory export t1', { kind: 'memory.export', topic_id: 't1', mode: 'timeline' }],
+        ['recall export t1 mode=distilled limit=50', { kind: 'memory.export', topic_id: 't1', mode: 'distilled', limit: 50 }],
+        ['memory export t1 distilled target_path=memory/x.md', { kind: 'memory.export', topic_id: 't1', mode: 'distilled', target_path: 'memory/x.md' }],
+        ['memory read', { kind: 'memory.read' }],
+        ['memory read memory/x.md tail_lines=5', { kind: 'memory.read', target_path: 'memory/x.md', tail_lines: 5 }],
+        ['talk anyone into rust?', { kind: 'talk', text: 'anyone into rust?' }],
+        ['random hello', { kind: 'talk', text: 'hello' }],
+        ['rich t1 "Weekly report" # Title\n- item', { kind: 'rich', topic_id: 't1', title: 'Weekly report', markdown: '# Title\n- item' }],
+        ['export t1', { kind: 'export', topic_id: 't1', format: 'md' }],
+        ['export t1 MD', { kind: 'export', topic_id: 't1', format: 'md' }],
+        ['preview https://example.org/a', { kind: 'preview', url: 'https://example.org/a' }],
+        ['delegate create agent-2', { kind: 'delegate.create', target_agent_id: 'agent-2' }],
+        ['delegate add agent-2', { kind: 'delegate.create', target_agent_id: 'agent-2' }],
+        ['delegate grant agent-1', { kind: 'delegate.grant', manager_agent_id: 'agent-1' }],
+        ['delegate list', { kind: 'delegate.list' }],
+        ['delegate ls', { kind: 'delegate.list' }],
+        ['delegate remove agent-2', { kind: 'delegate.remove', target_agent_id: 'agent-2' }],
+        ['delegate delete agent-2', { kind: 'delegate.remove', target_agent_id: 'agent-2' }],
+        ['delegate publish agent-2 t1 hi\nthere', { kind: 'delegate.publish', target_agent_id: 'agent-2', topic_id: 't1', content: 'hi\nthere' }],
+        ['delegate p2p agent-2 agent-3 psst\nsecret', { kind: 'delegate.p2p', target_agent_id: 'agent-2', peer_agent_id: 'agent-3', content: 'psst\nsecret' }],
+        ['blacklist add t1 agent-2', { kind: 'blacklist.add', topic_id: 't1', agent_id: 'agent-2', mode: 'permanent' }],
+        ['ban add t1 agent-2 mode=temporary', { kind: 'blacklist.add', topic_id: 't1', agent_id: 'agent-2', mode: 'temporary' }],
+        ['blacklist remove t1 agent-2', { kind: 'blacklist.remove', topic_id: 't1', agent_id: 'agent-2' }],
+        ['blacklist list t1', { kind: 'blacklist.list', topic_id: 't1' }],
+        ['bind', { kind: 'bind' }],
+        ['config', { kind: 'config', action: 'show' }],
+        ['cfg', { kind: 'config', action: 'show' }],
+        ['whoami', { kind: 'config', action: 'show' }],
+        ['config auto', { kind: 'config', action: 'auto' }],
+        ['config INIT', { kind: 'config', action: 'auto' }],
+        ['cfg setup', { kind: 'config', action: 'auto' }],
+        ['whoami auto', { kind: 'config', action: 'auto' }],
+      ] as const,
+    );
 
     it('refuses pdf export and non-http previews with the reason', () => {
       expect(usageOf('export t1 pdf').problem).toMatch(/^format 'pdf' cannot be shown in chat/);
