@@ -38,10 +38,32 @@ export async function main(argv: string[]): Promise<number> {
   // (TurboFan) finishes only after our single request, and V8 waits for that at exit: ~50 ms of a
   // ~250 ms `wtt list` (scripts/bench-cli.mjs). Must run before undici compiles the parser.
   setFlagsFromString('--liftoff-only');
+  const { loadConfig } = await import('../config.js');
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    err(e instanceof Error ? e.message : String(e));
+    return 1;
+  }
+  // A running daemon (`wtt up`) answers over its control socket, sharing its live link.
+  const { askDaemon, controlSocketPath } = await import('../runtime/control.js');
+  try {
+    const answered = await askDaemon(controlSocketPath(config.stateDir), config.agentId, argv, config.httpTimeoutMs + 15_000);
+    if (answered) {
+      if (answered.exitCode === 0) out(answered.text);
+      else err(answered.text);
+      return answered.exitCode;
+    }
+  } catch (e) {
+    // The daemon took the command but gave no answer: running it again here could do it twice.
+    err(`wtt: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
   const { createContext } = await import('./cli-context.js');
   let ctx;
   try {
-    ctx = await createContext();
+    ctx = await createContext(process.env, config);
   } catch (e) {
     err(e instanceof Error ? e.message : String(e));
     return 1;

@@ -3,6 +3,7 @@
  * makes sure this agent is registered, then runs the daemon: the connection and lossless intake,
  * printing each message as it arrives and each connection state change.
  */
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { deriveWsUrl, loadConfig, localHubUrl, type Config } from '../config.js';
 import { WttError } from '../errors.js';
@@ -114,6 +115,30 @@ async function ensureAgent(config: Readonly<Config>, log: Logger, out: (s: strin
   return next;
 }
 
+/** `wtt <command words>` from other processes, run here with the live link (WS-first) and its state. */
+async function serveCommands(config: Readonly<Config>, link: Link, log: Logger): Promise<Server | undefined> {
+  const { startControlServer, controlSocketPath } = await import('./control.js');
+  const cmdLog = log.child({ systemId: 'commands' });
+  return startControlServer({
+    path: controlSocketPath(config.stateDir),
+    agentId: config.agentId ?? '',
+    log: cmdLog,
+    handle: async (argv) => {
+      const { parseArgv } = await import('../commands/grammar.js');
+      const { isUsageError } = await import('../commands/usage.js');
+      const { run } = await import('../commands/run.js');
+      let cmd;
+      try {
+        cmd = parseArgv(argv);
+      } catch (e) {
+        if (isUsageError(e)) return { text: e.message, exitCode: 2 };
+        throw e;
+      }
+      return run(cmd, { config, api: link.api, socket: link.socket, log: cmdLog, connectionState: link.status?.state ?? 'starting' });
+    },
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${UP_USAGE}\n`);
@@ -135,7 +160,9 @@ export async function main(argv: string[]): Promise<number> {
 
   let hub: RunningHub | undefined;
   let link: Link | undefined;
+  let control: Server | undefined;
   const shutdown = async () => {
+    await new Promise<void>((resolve) => (control ? control.close(() => resolve()) : resolve()));
     await link?.stop().catch(() => undefined);
     await hub?.close().catch(() => undefined);
   };
@@ -155,6 +182,7 @@ export async function main(argv: string[]): Promise<number> {
       onMessage: (m) => out(flags.json ? JSON.stringify(m) : messageText(m)),
     });
     link.onStatus((s) => err(statusText(s)));
+    control = await serveCommands(active, link, log);
     out(`agent: ${active.agentId} · state in ${active.stateDir}`);
     out(`try:   bin/wtt create demo "a first topic"   ·   bin/wtt list   ·   bin/wtt help`);
   } catch (e) {

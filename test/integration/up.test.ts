@@ -3,7 +3,7 @@
  * printing each message once, a clean stop, and a restart that keeps the same agent.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,9 +91,23 @@ describe('wtt up', () => {
     await up.waitFor('stdout', /demo · agent-[0-9a-f]{12}: hello from the cli\n {4}second line/);
     expect(up.stdout().match(/hello from the cli/g)).toHaveLength(1);
 
+    // Commands from other processes go through the daemon and see its live link.
+    const who = await runCli(['whoami'], env);
+    expect(who.code).toBe(0);
+    expect(who.stdout).toContain('connection: live');
+    const usage = await runCli(['history'], env);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('Usage: wtt history <topic_id>');
+
+    // A second daemon for the same state dir is refused (the hub port is shared, the agent is not).
+    const twin = startUp(env);
+    expect(await twin.exit()).toBe(1);
+    expect(twin.stderr()).toContain('another wtt daemon is already running');
+
     up.child.kill('SIGTERM');
     expect(await up.exit()).toBe(0);
     expect(up.stderr()).toContain('connection: stopped');
+    expect(existsSync(join(dir, '.wtt', 'control.sock'))).toBe(false);
     // The token never reaches the terminal.
     const token = /WTT_AGENT_TOKEN=(\S+)/.exec(dotenv)?.[1]?.replace(/^['"]|['"]$/g, '');
     expect(token && up.stdout().includes(token)).toBe(false);

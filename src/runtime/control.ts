@@ -1,0 +1,177 @@
+/**
+ * The daemon's control socket: a Unix socket `<stateDir>/control.sock` (mode 0600, so only this
+ * user) through which `wtt <command words>` asks the running daemon to run a command. The daemon
+ * runs it with its own context: its live WebSocket (WS-first commands share the link) and its
+ * connection state (shown by `whoami`). One request per connection, one JSON line each way.
+ *
+ *   request  {"v":1,"agent_id":"agent-…","argv":["list"]}
+ *   response {"text":"…","exitCode":0}
+ *
+ * A daemon serving another agent answers {"mismatch":true} and the CLI does the work itself.
+ */
+import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Logger } from '../log.js';
+
+export const CONTROL_SOCKET = 'control.sock';
+/** Unix socket paths are limited to about 107 bytes on Linux (103 on macOS). */
+const MAX_SOCKET_PATH = 100;
+const MAX_REQUEST_BYTES = 1024 * 1024;
+
+export function controlSocketPath(stateDir: string): string {
+  return join(stateDir, CONTROL_SOCKET);
+}
+
+export const ControlRequest = z.object({
+  v: z.literal(1),
+  agent_id: z.string().nullable(),
+  argv: z.array(z.string().max(MAX_REQUEST_BYTES)).max(10_000),
+});
+export type ControlRequest = z.infer<typeof ControlRequest>;
+
+export const ControlResponse = z.union([
+  z.object({ text: z.string(), exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]) }),
+  z.object({ mismatch: z.literal(true) }),
+]);
+export type ControlResponse = z.infer<typeof ControlResponse>;
+
+export interface ControlServerOptions {
+  path: string;
+  agentId: string;
+  handle(argv: string[]): Promise<{ text: string; exitCode: 0 | 1 | 2 }>;
+  log?: Logger | undefined;
+}
+
+function readLine(sock: Socket, maxBytes: number, onLine: (line: string) => void, onTooBig: () => void): void {
+  let buf = '';
+  sock.setEncoding('utf8');
+  sock.on('data', (chunk: string) => {
+    buf += chunk;
+    const nl = buf.indexOf('\n');
+    if (nl >= 0) {
+      sock.removeAllListeners('data');
+      onLine(buf.slice(0, nl));
+    } else if (Buffer.byteLength(buf) > maxBytes) {
+      sock.removeAllListeners('data');
+      onTooBig();
+    }
+  });
+}
+
+/** Is something answering on this socket path? (A file left by a crashed daemon is not.) */
+function probe(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Listens on the control socket. Refuses when another daemon already answers there; removes a
+ * stale socket file left by a crash. Resolves with the server, or undefined when the path is too
+ * long for a Unix socket (the CLI then works over REST, as without a daemon).
+ */
+export async function startControlServer(opts: ControlServerOptions): Promise<Server | undefined> {
+  if (opts.path.length > MAX_SOCKET_PATH) {
+    opts.log?.warn({ path: opts.path }, 'state dir path too long for a control socket; commands will not share the live link');
+    return undefined;
+  }
+  if (existsSync(opts.path)) {
+    if (await probe(opts.path)) throw new Error(`another wtt daemon is already running for this state dir (${opts.path})`);
+    unlinkSync(opts.path);
+  }
+  const server = createServer((sock) => {
+    sock.on('error', () => sock.destroy());
+    readLine(
+      sock,
+      MAX_REQUEST_BYTES,
+      (line) => {
+        void answer(line).then((res) => sock.end(`${JSON.stringify(res)}\n`));
+      },
+      () => sock.end(`${JSON.stringify({ text: 'control request too large', exitCode: 1 })}\n`),
+    );
+  });
+  const answer = async (line: string): Promise<ControlResponse> => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      return { text: 'control request is not JSON', exitCode: 1 };
+    }
+    const req = ControlRequest.safeParse(raw);
+    if (!req.success) return { text: 'control request has the wrong shape', exitCode: 1 };
+    if (req.data.agent_id !== opts.agentId) return { mismatch: true };
+    try {
+      return await opts.handle(req.data.argv);
+    } catch (e) {
+      opts.log?.error({ err: e instanceof Error ? e.message : String(e) }, 'control command failed');
+      return { text: 'the daemon failed to run the command', exitCode: 1 };
+    }
+  };
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  chmodSync(opts.path, 0o600);
+  server.on('close', () => {
+    try {
+      unlinkSync(opts.path);
+    } catch {
+      // already gone
+    }
+  });
+  return server;
+}
+
+/**
+ * Asks the daemon to run `argv`. Undefined when no daemon answers (no socket, refused, stale
+ * file, a daemon of another agent): the caller then does the work itself.
+ */
+export function askDaemon(path: string, agentId: string | undefined, argv: readonly string[], timeoutMs: number): Promise<{ text: string; exitCode: 0 | 1 | 2 } | undefined> {
+  if (!existsSync(path)) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const done = (v: { text: string; exitCode: 0 | 1 | 2 } | undefined, err?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(v);
+    };
+    const sock = connect(path);
+    const timer = setTimeout(() => done(undefined, new Error(`the wtt daemon did not answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    let connected = false;
+    sock.once('connect', () => {
+      connected = true;
+      const req: ControlRequest = { v: 1, agent_id: agentId ?? null, argv: [...argv] };
+      sock.write(`${JSON.stringify(req)}\n`);
+    });
+    sock.once('error', (e) => done(undefined, connected ? e : undefined));
+    readLine(
+      sock,
+      64 * 1024 * 1024,
+      (line) => {
+        let parsed: ControlResponse;
+        try {
+          parsed = ControlResponse.parse(JSON.parse(line));
+        } catch {
+          done(undefined, new Error('the wtt daemon sent an answer this CLI cannot read (different versions?)'));
+          return;
+        }
+        done('mismatch' in parsed ? undefined : parsed);
+      },
+      () => done(undefined, new Error('the wtt daemon sent an oversized answer')),
+    );
+    sock.once('end', () => done(undefined, connected ? new Error('the wtt daemon closed the control socket without answering') : undefined));
+  });
+}
