@@ -3,12 +3,13 @@
  * JSON line per connection state change on stderr. Stopped and started again with the same state
  * dir it prints nothing twice and misses nothing.
  */
-import { loadConfig, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { WttError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { Message } from '../protocol/index.js';
 import type { ConnectionStatus } from '../../machines/connection.machine.js';
 import type { IntakeSource } from './intake.js';
+import { prelude } from './prelude.js';
 import { Link, type LinkTuning } from './link.js';
 import { runUntilSignal } from './until-signal.js';
 
@@ -70,20 +71,10 @@ export function statusLine(s: ConnectionStatus): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${TAIL_USAGE}\n`);
-    return 0;
-  }
-  let tuning: LinkTuning;
-  let config: Readonly<Config>;
-  try {
-    tuning = parseTailArgs(argv);
-    config = loadConfig();
-  } catch (e) {
-    const usage = e instanceof WttError && e.code === 'WTT_ERR_USAGE';
-    process.stderr.write(`wtt tail: ${e instanceof Error ? e.message : String(e)}\n${usage ? `${TAIL_USAGE}\n` : ''}`);
-    return usage ? 2 : 1;
-  }
+  const pre = prelude('tail', TAIL_USAGE, argv, parseTailArgs);
+  if (!pre.ok) return pre.exitCode;
+  const tuning: LinkTuning = pre.flags;
+  const config: Readonly<Config> = pre.config;
   const log = createLogger({ level: config.logLevel, name: 'wtt-tail' });
   let link: Link;
   try {

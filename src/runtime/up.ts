@@ -10,6 +10,7 @@ import { WttError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Message } from '../protocol/index.js';
 import type { ConnectionStatus } from '../../machines/connection.machine.js';
+import { prelude } from './prelude.js';
 import { Link } from './link.js';
 import { runUntilSignal } from './until-signal.js';
 
@@ -140,20 +141,10 @@ async function serveCommands(config: Readonly<Config>, link: Link, log: Logger):
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${UP_USAGE}\n`);
-    return 0;
-  }
-  let flags: UpFlags;
-  let config: Readonly<Config>;
-  try {
-    flags = parseUpArgs(argv);
-    config = loadConfig();
-  } catch (e) {
-    const usage = e instanceof WttError && e.code === 'WTT_ERR_USAGE';
-    process.stderr.write(`wtt up: ${e instanceof Error ? e.message : String(e)}\n${usage ? `${UP_USAGE}\n` : ''}`);
-    return usage ? 2 : 1;
-  }
+  const pre = prelude('up', UP_USAGE, argv, parseUpArgs);
+  if (!pre.ok) return pre.exitCode;
+  const flags: UpFlags = pre.flags;
+  let config: Readonly<Config> = pre.config;
   const log = createLogger({ level: config.logLevel, name: 'wtt' });
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const err = (s: string) => process.stderr.write(`${s}\n`);
