@@ -1,0 +1,167 @@
+/**
+ * A fake Telegram Bot API on 127.0.0.1 for the OpenClaw end-to-end test. OpenClaw's Telegram
+ * channel is pointed at it with `channels.telegram.apiRoot`. It answers `getMe`, long-polls
+ * `getUpdates` with the updates a test injects, records every `sendMessage`, and answers `true` to
+ * the other housekeeping calls (deleteWebhook, setMyCommands, sendChatAction, ...).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SentMessage {
+  chat_id: string;
+  text: string;
+  parse_mode?: string;
+  /** Epoch ms when the fake received it. */
+  at: number;
+}
+
+export interface FakeUser {
+  id: number;
+  first_name: string;
+  username: string;
+}
+
+export interface FakeTelegram {
+  apiRoot: string;
+  port: number;
+  /** Every Bot API method called, in order (for failure messages). */
+  calls: string[];
+  sent: SentMessage[];
+  /** Queues a private-chat text message from `user`; returns its update_id. */
+  sendUserText(user: FakeUser, text: string): number;
+  /** Resolves with the first sendMessage to `chatId` after index `since` of `sent`. */
+  nextSent(chatId: string, since: number, timeoutMs: number): Promise<SentMessage>;
+  close(): Promise<void>;
+}
+
+export const BOT = { id: 7_000_001, is_bot: true, first_name: 'WTT Test Bot', username: 'wtt_test_bot' } as const;
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const raw = Buffer.concat(chunks).toString('utf8');
+  if (raw === '') return {};
+  const type = req.headers['content-type'] ?? '';
+  if (type.includes('application/json')) {
+    const v: unknown = JSON.parse(raw);
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+  }
+  if (type.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(raw));
+  return {};
+}
+
+function queryParams(url: URL): Record<string, unknown> {
+  return Object.fromEntries(url.searchParams);
+}
+
+export async function startFakeTelegram(token: string): Promise<FakeTelegram> {
+  const updates: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  const calls: string[] = [];
+  const sent: SentMessage[] = [];
+  const sentWaiters = new Set<() => void>();
+  let nextUpdateId = 1;
+  let nextMessageId = 1000;
+  const wake = (set: Set<() => void>) => {
+    for (const w of [...set]) w();
+  };
+
+  const reply = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const m = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(url.pathname);
+    if (!m) return reply(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
+    if (m[1] !== token) return reply(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
+    const method = m[2] ?? '';
+    calls.push(method);
+    readBody(req)
+      .then((body) => {
+        const p = { ...queryParams(url), ...body };
+        switch (method) {
+          case 'getMe':
+            return reply(res, 200, { ok: true, result: { ...BOT, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false } });
+          case 'getUpdates': {
+            const offset = Number(p.offset ?? 0);
+            const timeoutS = Math.min(Number(p.timeout ?? 0), 30);
+            const pending = () => updates.filter((u) => Number(u.update_id) >= offset);
+            const answer = () => reply(res, 200, { ok: true, result: pending() });
+            if (pending().length > 0 || timeoutS <= 0) return answer();
+            const done = () => {
+              clearTimeout(timer);
+              waiters.delete(done);
+              req.off('close', done);
+              if (!res.writableEnded) answer();
+            };
+            const timer = setTimeout(done, timeoutS * 1000);
+            waiters.add(done);
+            req.on('close', done);
+            return;
+          }
+          case 'sendMessage': {
+            const chatId = String(p.chat_id);
+            const text = String(p.text ?? '');
+            sent.push({ chat_id: chatId, text, ...(typeof p.parse_mode === 'string' ? { parse_mode: p.parse_mode } : {}), at: Date.now() });
+            wake(sentWaiters);
+            const id = nextMessageId++;
+            return reply(res, 200, {
+              ok: true,
+              result: { message_id: id, date: Math.floor(Date.now() / 1000), chat: { id: Number(chatId), type: 'private' }, from: BOT, text },
+            });
+          }
+          default:
+            return reply(res, 200, { ok: true, result: true });
+        }
+      })
+      .catch((e: unknown) => reply(res, 400, { ok: false, error_code: 400, description: `Bad Request: ${(e as Error).message}` }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    apiRoot: `http://127.0.0.1:${port}`,
+    port,
+    calls,
+    sent,
+    sendUserText(user, text) {
+      const update_id = nextUpdateId++;
+      updates.push({
+        update_id,
+        message: {
+          message_id: nextMessageId++,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: user.id, type: 'private', first_name: user.first_name, username: user.username },
+          from: { id: user.id, is_bot: false, first_name: user.first_name, username: user.username, language_code: 'en' },
+          text,
+        },
+      });
+      wake(waiters);
+      return update_id;
+    },
+    nextSent(chatId, since, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = sent.slice(since).find((s) => s.chat_id === chatId);
+          if (!hit) return false;
+          clearTimeout(timer);
+          sentWaiters.delete(check);
+          resolve(hit);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          sentWaiters.delete(check);
+          reject(new Error(`no sendMessage to ${chatId} within ${timeoutMs} ms; Bot API calls: ${calls.slice(-30).join(', ')}`));
+        }, timeoutMs);
+        if (!check()) sentWaiters.add(check);
+      });
+    },
+    close() {
+      wake(waiters);
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
