@@ -110,7 +110,9 @@ async function ensureAgent(config: Readonly<Config>, log: Logger, out: (s: strin
     return withServer(loadConfig({ env }), config.apiUrl);
   }
   if (config.agentId) return config;
-  out(await configAuto({ config, log }));
+  // This process is the daemon and reloads the values itself: drop the "restart the daemon" hint.
+  const report = await configAuto({ config, log });
+  out(report.split('\n').filter((l) => !l.includes('daemon uses the new values after a restart')).join('\n'));
   const next = withServer(loadConfig(), config.apiUrl);
   if (!next.agentId) throw new WttError('WTT_ERR_NO_AGENT', { message: 'registration did not complete: see the lines above' });
   return next;

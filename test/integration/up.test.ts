@@ -76,6 +76,7 @@ describe('wtt up', () => {
     await up.waitFor('stdout', new RegExp(`hub: listening on http://127\\.0\\.0\\.1:${port}`));
     const agentLine = await up.waitFor('stdout', /agent: (agent-[0-9a-f]{12})/);
     const agentId = /agent-[0-9a-f]{12}/.exec(agentLine)?.[0];
+    expect(up.stdout()).not.toContain('after a restart');
     const dotenv = readFileSync(join(dir, '.env'), 'utf8');
     expect(dotenv).toContain(`WTT_AGENT_ID=${agentId}`);
     expect(dotenv).toMatch(/WTT_AGENT_TOKEN=\S+/);
