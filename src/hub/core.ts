@@ -48,6 +48,19 @@ export interface NewMessage {
   extra?: Record<string, unknown>;
 }
 
+/** A message an agent publishes itself (`POST /topics/{id}/messages`, the WebSocket `publish` action). */
+export interface PublishInput {
+  topic_id: string;
+  content: string;
+  content_type?: string | undefined;
+  semantic_type?: string | undefined;
+  sender_type?: string | undefined;
+  source?: string | undefined;
+  reply_to?: string | null | undefined;
+  encrypted?: boolean | undefined;
+  metadata?: Record<string, unknown> | string | null | undefined;
+}
+
 export interface HubCore {
   readonly db: Database;
   readonly app: FastifyInstance;
@@ -79,17 +92,24 @@ export interface HubCore {
     removeMember(topicId: string, agentId: string): void;
     members(topicId: string): string[];
     isMember(topicId: string, agentId: string): boolean;
-    /**
-     * The p2p topic of two agents (both members), created on first use; the same topic
-     * `POST /messages/p2p` uses. Optional so a core without it still compiles; the tasks area's
-     * `/manager/p2p-as` needs it (added by the tasks area).
-     */
-    p2pTopic?(a: string, b: string): Topic;
+    /** The p2p topic of two agents (both members), created on first use; the same topic `POST /messages/p2p` uses. */
+    p2pTopic(a: string, b: string): Topic;
+    /** Public, non-p2p topics, newest first (`GET /topics/`). */
+    listPublic(limit: number): Topic[];
+    /** `POST /topics/{id}/join` with its rules: 404, blacklist, p2p and invite-only topics → `HubError` 403. */
+    join(topicId: string, agentId: string): { message: string; topic_id: string; role: string };
   };
 
   messages: {
-    /** Stores the message and pushes `new_message` to every member of the topic (sender included). */
+    /** Stores the message and pushes `new_message` to every member of the topic (sender included); checks nothing. */
     post(m: NewMessage): Message;
+    /**
+     * The agent publishes as itself, with the rules of `POST /topics/{id}/messages`: content size (413),
+     * member and not blacklisted (403), `sender_type` agent or human (422).
+     */
+    publish(agentId: string, input: PublishInput): Message;
+    /** The last `limit` messages of the topic, oldest first (moves no read mark). */
+    history(topicId: string, limit: number): Message[];
   };
 
   push: {

@@ -17,6 +17,7 @@ import { HubError, type AuthMode, type HubArea, type HubCore } from './core.js';
 import { openHubDb } from './db.js';
 import { installErrorHandling, installJsonParser } from './http.js';
 import { Messages } from './messages.js';
+import { publish } from './ops.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { agentRoutes } from './routes/agents.js';
 import { claimedFrom } from './routes/claimed.js';
@@ -124,8 +125,14 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
         members: (id) => topics.members(id),
         isMember: (topicId, agentId) => topics.isMember(topicId, agentId),
         p2pTopic: (a, b) => topics.p2pTopic(a, b),
+        listPublic: (limit) => topics.listPublic(limit),
+        join: (topicId, agentId) => topics.join(topicId, agentId),
       },
-      messages: { post: (m) => messages.post(m) },
+      messages: {
+        post: (m) => messages.post(m),
+        publish: (agentId, input) => publish({ topics, messages }, agentId, input),
+        history: (topicId, limit) => messages.history(topicId, { limit, offset: 0 }),
+      },
       push: { toAgents: (ids, frame) => void conns.send(ids, frame) },
     };
     const ctx: HubContext = { core, agents, topics, messages, auth, conns, limiter, clock, wsAuthTimeoutMs };

@@ -1,20 +1,8 @@
 /** Operations shared by REST routes and WebSocket actions, with their rules. */
 import { LIMITS, type Message } from '../protocol/index.js';
-import { HubError } from './core.js';
+import { HubError, type PublishInput } from './core.js';
 import type { HubContext } from './context.js';
 import type { HistoryQuery } from './messages.js';
-
-export interface PublishInput {
-  topic_id: string;
-  content: string;
-  content_type?: string | undefined;
-  semantic_type?: string | undefined;
-  sender_type?: string | undefined;
-  source?: string | undefined;
-  reply_to?: string | null | undefined;
-  encrypted?: boolean | undefined;
-  metadata?: Record<string, unknown> | string | null | undefined;
-}
 
 export const DEFAULT_HISTORY_LIMIT = 100;
 export const MAX_HISTORY_LIMIT = 1000;
@@ -26,7 +14,7 @@ export function assertContentSize(content: string): void {
   if (bytes > LIMITS.maxContentBytes) throw new HubError(413, `content is ${bytes} bytes; the limit is ${LIMITS.maxContentBytes} bytes`);
 }
 
-export function publish(ctx: HubContext, agentId: string, input: PublishInput): Message {
+export function publish(ctx: Pick<HubContext, 'topics' | 'messages'>, agentId: string, input: PublishInput): Message {
   assertContentSize(input.content);
   ctx.topics.assertCanPublish(input.topic_id, agentId);
   const senderType = (input.sender_type ?? 'agent').toLowerCase();

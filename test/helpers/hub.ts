@@ -228,11 +228,11 @@ export async function api(
   return { status: res.status, headers: res.headers, body };
 }
 
-export interface HubFixture {
+export interface HubFixture<Names extends readonly string[] = readonly string[]> {
   /** The hub of the running test. */
   readonly h: StartedHub;
-  /** The agents named in `useHub`, registered in that order. */
-  readonly agents: readonly RegisteredAgent[];
+  /** The agents named in `useHub`, registered in that order (a tuple: `[alice, bob] = fx.agents`). */
+  readonly agents: { readonly [K in keyof Names]: RegisteredAgent };
   /** A socket of `who` (authenticated unless `auth: false`), closed after the test. */
   ws(who: RegisteredAgent, o?: { auth?: boolean }): Promise<TestSocket>;
   /** Closes the hub and starts it again on the same data dir (same options unless overridden). */
@@ -240,7 +240,7 @@ export interface HubFixture {
 }
 
 /** Registers `beforeEach`/`afterEach` hooks that give every test a fresh hub with these agents. */
-export function useHub(agentNames: readonly string[], opts: StartHubOptions = {}): HubFixture {
+export function useHub<const Names extends readonly string[]>(agentNames: Names, opts: StartHubOptions = {}): HubFixture<Names> {
   let hub: StartedHub | undefined;
   let agents: RegisteredAgent[] = [];
   const sockets: TestSocket[] = [];
@@ -263,7 +263,7 @@ export function useHub(agentNames: readonly string[], opts: StartHubOptions = {}
       return current();
     },
     get agents() {
-      return agents;
+      return agents as unknown as HubFixture<Names>['agents'];
     },
     async ws(who, o = {}) {
       const s = await openWs(current().wsUrl, who.agent_id, o.auth === false ? undefined : who.agent_token);

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HubRoute } from '../../src/hub/index.js';
-import { api, useHub, type RegisteredAgent } from '../helpers/hub.js';
+import { api, useHub } from '../helpers/hub.js';
 
 const RAW_BODIES: readonly string[] = [
   '{"name": ',
@@ -46,7 +46,7 @@ describe.each(['required', 'legacy'] as const)('hub http robustness (%s auth)', 
 
   it('answers every route with 2xx or a 4xx {detail} and never 500 when bodies and queries are malformed', async () => {
     const { h } = fx;
-    const [alice, bob] = fx.agents as [RegisteredAgent, RegisteredAgent];
+    const [alice, bob] = fx.agents;
     const topicId = (await api(h.url, '/topics/', { body: { name: 'fuzzed' }, token: alice.agent_token })).body.id as string;
     const taskId = (await api(h.url, '/tasks', { body: { title: 'fuzzed task' }, token: alice.agent_token })).body.id as string;
     const depId = (await api(h.url, '/tasks', { body: { title: 'upstream' }, token: alice.agent_token })).body.id as string;

@@ -180,7 +180,7 @@ describe('hub body-less posts', () => {
   const fx = useHub(['alice', 'bob']);
 
   it('treats an empty body sent as application/json as no body when the call needs none', async () => {
-    const [alice, bob] = fx.agents as [{ agent_id: string; agent_token: string }, { agent_id: string; agent_token: string }];
+    const [alice, bob] = fx.agents;
     const t = (await api(fx.h.url, '/topics/', { body: { name: 'open door' }, token: alice.agent_token })).body.id as string;
     const join = await api(fx.h.url, `/topics/${t}/join`, { method: 'POST', token: bob.agent_token, headers: { 'content-type': 'application/json' } });
     expect(join.status).toBe(200);

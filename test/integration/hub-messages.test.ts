@@ -11,7 +11,7 @@ describe('hub messages', () => {
 
   beforeEach(async () => {
     h = fx.h;
-    [alice, bob] = fx.agents as [RegisteredAgent, RegisteredAgent];
+    [alice, bob] = fx.agents;
     topicId = await createTopic(h, alice, { name: 'chat' }, [bob]);
   });
 

@@ -1,8 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Delegation, Message } from '../../src/protocol/index.js';
-import { api, openWs, registerAgent, startHub, type RegisteredAgent, type StartedHub } from '../helpers/hub.js';
+import { api, useHub, type RegisteredAgent, type StartedHub } from '../helpers/hub.js';
 
 describe('hub tasks delegation', () => {
+  const fx = useHub(['manager', 'target', 'stranger']);
   let h: StartedHub;
   let manager: RegisteredAgent;
   let target: RegisteredAgent;
@@ -10,14 +11,9 @@ describe('hub tasks delegation', () => {
   let topicId: string;
 
   beforeEach(async () => {
-    h = await startHub();
-    manager = await registerAgent(h.url, 'manager');
-    target = await registerAgent(h.url, 'target');
-    stranger = await registerAgent(h.url, 'stranger');
+    h = fx.h;
+    [manager, target, stranger] = fx.agents;
     topicId = (await api(h.url, '/topics/', { body: { name: 'target news' }, token: target.agent_token })).body.id;
-  });
-  afterEach(async () => {
-    await h.close();
   });
 
   const grant = (by: RegisteredAgent | undefined, body: Record<string, unknown>) =>
@@ -48,7 +44,7 @@ describe('hub tasks delegation', () => {
   });
 
   it('publishes as the target with sender_id = target once the target grants can_publish', async () => {
-    const targetWs = await openWs(h.wsUrl, target.agent_id, target.agent_token);
+    const targetWs = await fx.ws(target);
     const g = await grant(target, { can_publish: true, can_p2p: false });
     expect(g.status).toBe(200);
     expect(Delegation.parse(g.body)).toMatchObject({ manager_agent_id: manager.agent_id, target_agent_id: target.agent_id, can_publish: true, can_p2p: false });
@@ -64,7 +60,6 @@ describe('hub tasks delegation', () => {
     expect(m).toMatchObject({ topic_id: topicId, sender_id: target.agent_id, content: 'posted for target', delegated_by: manager.agent_id });
     const pushed = await targetWs.waitFor((f) => f.type === 'new_message' && (f.message as { id: string }).id === m.id);
     expect((pushed.message as { sender_id: string }).sender_id).toBe(target.agent_id);
-    await targetWs.close();
 
     // Someone else cannot ride on the manager's delegation, with or without naming the manager.
     expect((await publishAs(stranger)).status).toBe(403);
@@ -77,14 +72,13 @@ describe('hub tasks delegation', () => {
   });
 
   it('sends p2p as the target into the same conversation /messages/p2p uses once can_p2p is granted', async () => {
-    const peerWs = await openWs(h.wsUrl, stranger.agent_id, stranger.agent_token);
+    const peerWs = await fx.ws(stranger);
     expect((await grant(target, { can_publish: false, can_p2p: true })).status).toBe(200);
     const r = await api(h.url, '/manager/p2p-as', { body: { manager_agent_id: manager.agent_id, target_agent_id: target.agent_id, peer_agent_id: stranger.agent_id, content: 'hello from target' }, token: manager.agent_token });
     expect(r.status).toBe(200);
     const m = Message.parse(r.body);
     expect(m).toMatchObject({ sender_id: target.agent_id, content: 'hello from target', topic_type: 'p2p', delegated_by: manager.agent_id });
     await peerWs.waitFor((f) => f.type === 'new_message' && (f.message as { id: string }).id === m.id);
-    await peerWs.close();
     // The peer's own reply lands in the same conversation.
     const reply = await api(h.url, '/messages/p2p', { body: { target_agent_id: target.agent_id, content: 'hi back' }, token: stranger.agent_token });
     expect(reply.body.topic_id).toBe(m.topic_id);

@@ -15,7 +15,7 @@ describe('hub tasks pipelines', () => {
   let worker: RegisteredAgent;
   beforeEach(() => {
     h = fx.h;
-    [lead, worker] = fx.agents as [RegisteredAgent, RegisteredAgent];
+    [lead, worker] = fx.agents;
   });
 
   const ws = (who: RegisteredAgent) => fx.ws(who);

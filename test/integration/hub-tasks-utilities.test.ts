@@ -17,7 +17,7 @@ describe('hub tasks utilities', () => {
 
   beforeEach(async () => {
     h = fx.h;
-    [alice, bob] = fx.agents as [RegisteredAgent, RegisteredAgent];
+    [alice, bob] = fx.agents;
     topicId = await createTopic(h, alice, { name: 'Design review', description: 'weekly' }, [bob]);
     for (const [who, text] of [[alice, 'First point'], [bob, 'Second\npoint'], [alice, 'Third point']] as const) {
       const r = await api(h.url, `/topics/${topicId}/messages`, { body: { content: text }, token: who.agent_token });
@@ -159,7 +159,7 @@ describe('hub tasks url preview', () => {
 
   beforeEach(async () => {
     h = previewFx.h;
-    [agent] = previewFx.agents as [RegisteredAgent];
+    [agent] = previewFx.agents;
     site = createServer((req, res) => {
       const path = req.url ?? '/';
       if (path === '/page') {

@@ -13,7 +13,7 @@ describe('hub tasks', () => {
   let carol: RegisteredAgent;
   beforeEach(() => {
     h = fx.h;
-    [alice, bob, carol] = fx.agents as [RegisteredAgent, RegisteredAgent, RegisteredAgent];
+    [alice, bob, carol] = fx.agents;
   });
 
   const ws = (who: RegisteredAgent) => fx.ws(who);

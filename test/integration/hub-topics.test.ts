@@ -1,19 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Topic } from '../../src/protocol/index.js';
-import { api, registerAgent, startHub, type RegisteredAgent, type StartedHub } from '../helpers/hub.js';
+import { api, useHub, type RegisteredAgent, type StartedHub } from '../helpers/hub.js';
 
 describe('hub topics', () => {
+  const fx = useHub(['alice', 'bob']);
   let h: StartedHub;
   let alice: RegisteredAgent;
   let bob: RegisteredAgent;
 
   beforeEach(async () => {
-    h = await startHub();
-    alice = await registerAgent(h.url, 'alice');
-    bob = await registerAgent(h.url, 'bob');
-  });
-  afterEach(async () => {
-    await h.close();
+    h = fx.h;
+    [alice, bob] = fx.agents;
   });
 
   const create = async (who: RegisteredAgent, body: Record<string, unknown>) => {

@@ -113,9 +113,7 @@ export function delegationRoutes(core: HubCore, repo: TasksRepo): void {
     const d = delegationFor(req, body.manager_agent_id, body.target_agent_id, 'can_p2p');
     if (body.peer_agent_id === d.target_agent_id) throw new HubError(422, 'body.peer_agent_id: must be another agent than the target');
     agentOrThrow(core, 'peer_agent_id', body.peer_agent_id);
-    const p2pTopic = core.topics.p2pTopic;
-    if (!p2pTopic) throw new HubError(501, 'this hub core does not expose p2p topics; /manager/p2p-as is unavailable');
-    const topic = p2pTopic(d.target_agent_id, body.peer_agent_id);
+    const topic = core.topics.p2pTopic(d.target_agent_id, body.peer_agent_id);
     return core.messages.post({
       topic_id: topic.id,
       sender_id: d.target_agent_id,

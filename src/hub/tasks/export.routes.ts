@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { HubError, type HubCore } from '../core.js';
 import { intParam, parse } from '../http.js';
 import { whoIs } from './access.js';
-import { lastMessages, readableTopic, timelineMarkdown } from './history.js';
+import { readableTopic, timelineMarkdown } from './history.js';
 
 export const EXPORT_DEFAULT_LIMIT = 2000;
 export const EXPORT_MAX_LIMIT = 5000;
@@ -27,7 +27,7 @@ export function exportRoutes(core: HubCore): void {
     }
     if (format !== 'md' && format !== 'markdown') throw new HubError(400, `query.format: unknown format '${q.format}' (use md)`);
     const topic = readableTopic(core, topic_id, whoIs(core, req, q.agent_id));
-    const lines = lastMessages(core.db, topic.id, q.limit);
+    const lines = core.messages.history(topic.id, q.limit);
     return { content: timelineMarkdown(topic, lines), format: 'md', topic_id: topic.id, count: lines.length };
   });
 }

@@ -1,22 +1,14 @@
 /**
- * Reading a topic for exports: who may read it, its last messages (read-only SQL on the core's
- * `messages` table: topic_id, seq, sender_id, sender_type, semantic_type, content, created_at), and
- * the markdown renderings (timeline: one line per message; distilled: the conversation without the
- * hub's own status lines).
+ * Reading a topic for exports: who may read it (its last messages come from the core's
+ * `messages.history`), and the markdown renderings (timeline: one line per message; distilled: the
+ * conversation without the hub's own status lines).
  */
-import type { Database } from 'better-sqlite3';
-import type { Topic } from '../../protocol/index.js';
+import type { Message, Topic } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
 import { oneLine } from './dispatch-text.js';
 
-export interface HistoryLine {
-  seq: number;
-  sender_id: string;
-  sender_type: string;
-  semantic_type: string;
-  content: string;
-  created_at: string;
-}
+/** The message fields the renderings use. */
+export type HistoryLine = Pick<Message, 'sender_id' | 'sender_type' | 'content' | 'created_at'>;
 
 /** The topic, if `reader` may read it: public topics for anyone, private ones for members. */
 export function readableTopic(core: HubCore, topicId: string, reader: string | undefined): Topic {
@@ -26,17 +18,6 @@ export function readableTopic(core: HubCore, topicId: string, reader: string | u
     throw new HubError(403, `topic ${topicId} is private; only its members can export it`);
   }
   return t;
-}
-
-/** The last `limit` messages of the topic, oldest first. */
-export function lastMessages(db: Database, topicId: string, limit: number): HistoryLine[] {
-  const rows = db
-    .prepare(
-      `SELECT seq, sender_id, sender_type, semantic_type, content, created_at FROM messages
-       WHERE topic_id = ? ORDER BY seq DESC LIMIT ?`,
-    )
-    .all(topicId, limit) as HistoryLine[];
-  return rows.reverse();
 }
 
 /** `- <created_at> <sender_id>: <content on one line>` per message, under a `# <topic>` heading. */

@@ -13,7 +13,7 @@ import { MemoryExportBody, MemoryReadQuery } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
 import { parse } from '../http.js';
 import { whoIs } from './access.js';
-import { distilledMarkdown, lastMessages, readableTopic, timelineMarkdown } from './history.js';
+import { distilledMarkdown, readableTopic, timelineMarkdown } from './history.js';
 import { closeSync, openForRead, openForWrite, resolveUnder } from './safe-path.js';
 
 export const MEMORY_DIR = 'memory';
@@ -49,7 +49,7 @@ export function memoryRoutes(core: HubCore): void {
     const agent = whoIs(core, req, parse(AgentField, req.body).agent_id ?? null);
     const topic = readableTopic(core, body.topic_id, agent);
     const target = resolveUnder(memoryRoot(core.dataDir, agent), body.target_path ?? 'memory/recall-memory.md');
-    const lines = lastMessages(core.db, topic.id, body.limit);
+    const lines = core.messages.history(topic.id, body.limit);
     const content = body.mode === 'distilled' ? distilledMarkdown(topic, lines) : timelineMarkdown(topic, lines);
     const fd = openForWrite(memoryRoot(core.dataDir, agent), target);
     try {

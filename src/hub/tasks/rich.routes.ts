@@ -1,13 +1,12 @@
 /**
  * `POST /rich/publish` (wtt-protocol.md §2.3): blocks rendered into one markdown message that starts
- * with the title, posted through the core's publish route (its membership and size rules apply).
+ * with the title, posted through the core's `publish` (its membership, blacklist and size rules apply).
  * `semantic_type` is `rich`; `content_type` is `text` when every block is markdown/text, else `mixed`.
  * `ai_refine` is accepted and ignored (this hub runs no model); the response says so.
  */
 import { RichPublishBody } from '../../protocol/index.js';
 import type { HubCore } from '../core.js';
 import { parse } from '../http.js';
-import { asCaller } from './as-caller.js';
 
 const TEXT_BLOCKS = new Set(['markdown', 'text', 'md']);
 
@@ -38,7 +37,8 @@ export function richRoutes(core: HubCore): void {
   core.app.post('/rich/publish', async (req) => {
     const body = parse(RichPublishBody, req.body);
     const caller = core.auth.callerAgent(req, body.agent_id ?? null);
-    const message = await asCaller(core, req, caller, 'POST', `/topics/${encodeURIComponent(body.topic_id)}/messages`, {
+    const message = core.messages.publish(caller, {
+      topic_id: body.topic_id,
       content: renderRich(body.title, body.blocks),
       content_type: richContentType(body.blocks),
       semantic_type: 'rich',

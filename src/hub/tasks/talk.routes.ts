@@ -1,36 +1,27 @@
 /**
  * `POST /talk/random` (wtt-protocol.md §2.3): finds public topics whose name or description match
  * the text's keywords, optionally joins them and posts the text there. Answers both `topics` (skill)
- * and `matched` (web), §12 #28. Reads the core's `topics` table (id, name, description, type,
- * visibility) read-only; joins and posts go through the core's own routes (see as-caller.ts).
+ * and `matched` (web), §12 #28. Joins and posts go through the core's `join` and `publish`, so its
+ * rules (invite-only, blacklist, membership, content size) apply unchanged.
  */
 import { TalkRandomBody } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
 import { parse } from '../http.js';
-import { asCaller } from './as-caller.js';
 import { keywordsOf, score } from './keywords.js';
 
 /** How many public topics one search looks at (newest first). */
 export const TALK_SCAN_LIMIT = 5000;
 
-interface Candidate {
-  id: string;
-  name: string;
-  description: string;
-}
+/** Why an action on a topic was refused: the core's message, else `fallback`. */
+const reasonOf = (e: unknown, fallback: string): string => (e instanceof HubError ? e.message : fallback);
 
 export function talkRoutes(core: HubCore): void {
   core.app.post('/talk/random', async (req) => {
     const body = parse(TalkRandomBody, req.body);
     const caller = core.auth.callerAgent(req, body.agent_id ?? null);
     const keywords = keywordsOf(body.text);
-    const candidates = core.db
-      .prepare(
-        `SELECT id, name, description FROM topics WHERE visibility = 'public' AND type != 'p2p'
-         ORDER BY created_at DESC LIMIT ?`,
-      )
-      .all(TALK_SCAN_LIMIT) as Candidate[];
-    const matched = candidates
+    const matched = core.topics
+      .listPublic(TALK_SCAN_LIMIT)
       .map((t, order) => ({ t, order, score: score(keywords, `${t.name} ${t.description ?? ''}`) }))
       .filter((c) => c.score > 0)
       .sort((a, b) => b.score - a.score || a.order - b.order)
@@ -43,19 +34,19 @@ export function talkRoutes(core: HubCore): void {
     for (const t of matched) {
       if (body.auto_subscribe && !core.topics.isMember(t.id, caller)) {
         try {
-          await asCaller(core, req, caller, 'POST', `/topics/${encodeURIComponent(t.id)}/join`);
+          core.topics.join(t.id, caller);
           subscribed.push(t.id);
         } catch (e) {
-          skipped.push({ topic_id: t.id, reason: e instanceof HubError ? e.message : 'join failed' });
+          skipped.push({ topic_id: t.id, reason: reasonOf(e, 'join failed') });
           continue;
         }
       }
       if (body.auto_publish && core.topics.isMember(t.id, caller)) {
         try {
-          await asCaller(core, req, caller, 'POST', `/topics/${encodeURIComponent(t.id)}/messages`, { content: body.text });
+          core.messages.publish(caller, { topic_id: t.id, content: body.text });
           publishedTo.push(t.id);
         } catch (e) {
-          skipped.push({ topic_id: t.id, reason: e instanceof HubError ? e.message : 'publish failed' });
+          skipped.push({ topic_id: t.id, reason: reasonOf(e, 'publish failed') });
         }
       }
     }
@@ -70,4 +61,3 @@ export function talkRoutes(core: HubCore): void {
     };
   });
 }
-
