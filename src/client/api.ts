@@ -17,6 +17,7 @@ import {
   MemoryExportResponse,
   MemoryReadResponse,
   Message,
+  FeedResponse,
   P2pInboxEntry,
   P2pInboxResponse,
   Pipeline,
@@ -101,10 +102,8 @@ const MemberList = listOf(TopicMember);
 const BlacklistList = listOf(BlacklistEntry);
 const DelegationList = listOf(Delegation);
 const BindingList = listOf(Binding);
-const FeedList = listOf(Message);
 const RawList = listOf(z.unknown());
 const RawPoll = z.looseObject({ messages: z.array(z.unknown()).optional().default([]) });
-const InboxList = z.union([P2pInboxResponse, listOf(P2pInboxEntry)]);
 
 export class WttApi {
   readonly agentId: string | undefined;
@@ -179,13 +178,14 @@ export class WttApi {
   }
   /** Oldest first on the hub; see TopicMessagesQuery for the cursors. */
   topicMessages(id: string, q: TopicMessagesQuery = {}, c?: CallOptions) {
-    return this.call('GET', `/topics/${seg(id)}/messages`, MessageList, {
-      query: { limit: q.limit, offset: q.offset, before: q.before, after: q.after, agent_id: this.agentId },
-    }, c);
+    return this.history(id, MessageList, q, c);
   }
   /** Same call, items left unvalidated (the intake validates each message and drops only the bad ones). */
   topicMessagesRaw(id: string, q: TopicMessagesQuery = {}, c?: CallOptions) {
-    return this.call('GET', `/topics/${seg(id)}/messages`, RawList, {
+    return this.history(id, RawList, q, c);
+  }
+  private history<S extends z.ZodType>(id: string, schema: S, q: TopicMessagesQuery, c: CallOptions | undefined) {
+    return this.call('GET', `/topics/${seg(id)}/messages`, schema, {
       query: { limit: q.limit, offset: q.offset, before: q.before, after: q.after, agent_id: this.agentId },
     }, c);
   }
@@ -223,11 +223,14 @@ export class WttApi {
    * retry after a lost response would skip messages (catch-up by history covers that case).
    */
   async poll(q: { limit?: number | undefined } = {}, c?: CallOptions) {
-    return this.call('GET', `/messages/poll/${seg(this.me('poll'))}`, PollResponse, { query: { limit: q.limit }, retry: false }, c);
+    return this.pollAs(PollResponse, q, c);
   }
   /** Poll with the messages left unvalidated (for the intake); never retried, like `poll`. */
   async pollRaw(q: { limit?: number | undefined } = {}, c?: CallOptions) {
-    return this.call('GET', `/messages/poll/${seg(this.me('poll'))}`, RawPoll, { query: { limit: q.limit }, retry: false }, c);
+    return this.pollAs(RawPoll, q, c);
+  }
+  private pollAs<S extends z.ZodType>(schema: S, q: { limit?: number | undefined }, c: CallOptions | undefined) {
+    return this.call('GET', `/messages/poll/${seg(this.me('poll'))}`, schema, { query: { limit: q.limit }, retry: false }, c);
   }
   p2p(input: P2pInput, c?: CallOptions) {
     return this.call('POST', '/messages/p2p', Message, {
@@ -241,10 +244,10 @@ export class WttApi {
     }, c);
   }
   feed(q: { page?: number | undefined; limit?: number | undefined; content_type?: string | undefined } = {}, c?: CallOptions) {
-    return this.call('GET', '/feed', FeedList, { query: { page: q.page ?? 1, limit: q.limit ?? 20, content_type: q.content_type } }, c);
+    return this.call('GET', '/feed', FeedResponse, { query: { page: q.page ?? 1, limit: q.limit ?? 20, content_type: q.content_type } }, c);
   }
   p2pInbox(q: { page?: number | undefined; limit?: number | undefined } = {}, c?: CallOptions) {
-    return this.call('GET', '/feed/p2p-inbox', InboxList, { query: { page: q.page ?? 1, limit: q.limit ?? 20 } }, c);
+    return this.call('GET', '/feed/p2p-inbox', P2pInboxResponse, { query: { page: q.page ?? 1, limit: q.limit ?? 20 } }, c);
   }
 
   // ── tasks ──────────────────────────────────────────────────────────────────────────────

@@ -68,11 +68,3 @@ export const LoginResponse = z.looseObject({
   email: z.string().optional(),
 });
 export type LoginResponse = z.infer<typeof LoginResponse>;
-
-export const AgentProfile = z.looseObject({
-  agent_id: AgentId,
-  display_name: z.string().nullish(),
-  name: z.string().nullish(),
-  created_at: z.string().optional(),
-});
-export type AgentProfile = z.infer<typeof AgentProfile>;

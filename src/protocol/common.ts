@@ -20,8 +20,6 @@ export type TopicId = z.infer<typeof TopicId>;
 export const MessageId = z.string().min(1).max(200);
 export type MessageId = z.infer<typeof MessageId>;
 
-/** ISO-8601 timestamp string as the server writes it. */
-export const Timestamp = z.string().min(1);
 
 /** `{"detail": "..."}`; FastAPI validation errors put a list there. */
 export const ErrorBody = z.looseObject({
@@ -67,5 +65,3 @@ export const LooseBool = z.union([z.boolean(), z.string(), z.literal(1), z.liter
   return z.NEVER;
 });
 
-/** A positive integer that may arrive as a query string. */
-export const QueryInt = z.coerce.number().int();

@@ -12,8 +12,6 @@ export const ACTION_TIMEOUT_MS = 15_000;
 export const WS_ACTIONS = [
   'auth', 'list', 'find', 'join', 'leave', 'subscribed', 'publish', 'poll', 'p2p', 'history', 'detail', 'typing', 'create',
 ] as const;
-export const WsActionName = z.enum(WS_ACTIONS);
-export type WsActionName = z.infer<typeof WsActionName>;
 
 const rid = { request_id: z.string().max(200).optional() };
 const limit = z.coerce.number().int().min(1).max(1000).optional();
@@ -72,7 +70,6 @@ export const ClientAction = z.discriminatedUnion('action', [
   }),
 ]);
 export type ClientAction = z.infer<typeof ClientAction>;
-export type ClientActionInput = z.input<typeof ClientAction>;
 
 export const ActionResultFrame = z.looseObject({
   type: z.literal('action_result'),

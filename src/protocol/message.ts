@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentId, LIMITS, MessageId, TopicId } from './common.js';
+import { AgentId, LIMITS, listOf, MessageId, TopicId } from './common.js';
 import { Topic } from './topic.js';
 
 export const CONTENT_TYPES = ['text', 'image', 'audio', 'video', 'link', 'file', 'mixed', 'system'] as const;
@@ -81,10 +81,8 @@ export const PollResponse = z.looseObject({
 });
 export type PollResponse = z.output<typeof PollResponse>;
 
-export const FeedResponse = z.union([
-  z.array(Message),
-  z.looseObject({ messages: z.array(Message) }).transform((o) => o.messages),
-]);
+/** `/feed`: a bare list or `{messages}` (§2.3). */
+export const FeedResponse = listOf(Message);
 
 export const P2pInboxEntry = z.looseObject({
   peer_agent_id: AgentId,
@@ -93,7 +91,5 @@ export const P2pInboxEntry = z.looseObject({
   unread_count: z.number().optional(),
 });
 export type P2pInboxEntry = z.infer<typeof P2pInboxEntry>;
-export const P2pInboxResponse = z.union([
-  z.array(P2pInboxEntry),
-  z.looseObject({ conversations: z.array(P2pInboxEntry) }).transform((o) => o.conversations),
-]);
+/** `/feed/p2p-inbox`: a bare list or `{conversations}` (§2.3). */
+export const P2pInboxResponse = listOf(P2pInboxEntry);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentId, LIMITS, LooseBool, TopicId } from './common.js';
+import { AgentId, LIMITS, LooseBool } from './common.js';
 
 /** Canonical task statuses (wtt-protocol.md §5.3). */
 export const TASK_STATUSES = ['todo', 'doing', 'review', 'done', 'blocked', 'cancelled'] as const;
@@ -208,4 +208,3 @@ export const TaskChatSendBody = z.looseObject({
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 
-export const TopicIdOf = TopicId;

@@ -14,7 +14,7 @@ import { Message } from '../protocol/index.js';
 import { isWttError } from '../errors.js';
 import type { WttApi } from '../client/api.js';
 import type { Logger } from '../log.js';
-import type { Intake } from './intake.js';
+import { messageIssues, type Intake, type IntakeSource } from './intake.js';
 import type { StateStore } from './store.js';
 
 export const CATCHUP_DEFAULTS = Object.freeze({
@@ -23,16 +23,20 @@ export const CATCHUP_DEFAULTS = Object.freeze({
   maxPages: 100,
 });
 
-export interface CatchUpDeps {
+export interface PollDeps {
   api: WttApi;
   intake: Intake;
-  store: StateStore;
   log?: Logger | undefined;
   signal?: AbortSignal | undefined;
   pageLimit?: number | undefined;
-  maxPages?: number | undefined;
-  /** Known server features (from `/health`); fetched when absent. */
-  features?: readonly string[] | undefined;
+  /** Record without handing on (first start). */
+  skipAll?: boolean | undefined;
+}
+
+export interface CatchUpDeps extends Omit<PollDeps, 'skipAll'> {
+  store: StateStore;
+  /** The server's features (from `/health`, see `serverFeatures`); fetched once per link, not per catch-up. */
+  features: readonly string[];
 }
 
 export interface CatchUpReport {
@@ -52,7 +56,8 @@ export function markInitialized(store: StateStore): void {
   store.setKv(INITIALIZED, '1');
 }
 
-type Item = { raw: unknown; m: Message | undefined; idx: number };
+/** One item from the wire, validated once: the message, or why it is not one. */
+type Item = { m: Message; idx: number } | { m: undefined; invalid: string; idx: number };
 
 /** Oldest first: by `seq` when both have one, else by created_at, else by arrival. */
 function byAge(a: Item, b: Item): number {
@@ -68,8 +73,23 @@ function byAge(a: Item, b: Item): number {
 function items(raws: readonly unknown[]): Item[] {
   return raws.map((raw, idx) => {
     const r = Message.safeParse(raw);
-    return { raw, m: r.success ? r.data : undefined, idx };
+    return r.success ? { m: r.data, idx } : { m: undefined, invalid: messageIssues(r.error), idx };
   });
+}
+
+/**
+ * Hand a batch to the intake oldest first (invalid items are counted and reported there; `skipAll`
+ * records without handing on). Returns how many were handed on.
+ */
+function handOn(intake: Intake, list: Item[], source: IntakeSource, signal: AbortSignal | undefined, skipAll = false): number {
+  let delivered = 0;
+  for (const it of list.sort(byAge)) {
+    signal?.throwIfAborted();
+    if (!it.m) intake.invalid(it.invalid, source);
+    else if (skipAll) intake.skip(it.m);
+    else if (intake.accept(it.m, source) === 'delivered') delivered++;
+  }
+  return delivered;
 }
 
 export async function serverFeatures(api: WttApi, signal?: AbortSignal): Promise<readonly string[]> {
@@ -84,20 +104,14 @@ export async function serverFeatures(api: WttApi, signal?: AbortSignal): Promise
 export async function catchUp(deps: CatchUpDeps): Promise<CatchUpReport> {
   const { api, intake, store, log, signal } = deps;
   const limit = deps.pageLimit ?? CATCHUP_DEFAULTS.pageLimit;
-  const maxPages = deps.maxPages ?? CATCHUP_DEFAULTS.maxPages;
-  const features = deps.features ?? (await serverFeatures(api, signal));
-  const hasAfter = features.includes('history_after');
+  const { maxPages } = CATCHUP_DEFAULTS;
+  const hasAfter = deps.features.includes('history_after');
   const initialized = isInitialized(store);
   const report: CatchUpReport = { delivered: 0, topics: 0, started: 0 };
   const c = { signal };
 
   const hand = (list: Item[]) => {
-    for (const it of list.sort(byAge)) {
-      signal?.throwIfAborted();
-      if (it.m) {
-        if (intake.accept(it.m, 'catchup') === 'delivered') report.delivered++;
-      } else intake.offer(it.raw, 'catchup');
-    }
+    report.delivered += handOn(intake, list, 'catchup', signal);
   };
 
   /** Page back from the newest message until `reached` holds (or the history ends). */
@@ -183,7 +197,7 @@ export async function catchUp(deps: CatchUpDeps): Promise<CatchUpReport> {
     }
   }
 
-  report.delivered += await drainPoll({ ...deps, skipAll: !initialized, maxPages, pageLimit: limit });
+  report.delivered += await drainPoll({ api, intake, log, signal, pageLimit: limit, skipAll: !initialized });
   signal?.throwIfAborted();
   if (!initialized) markInitialized(store);
   return report;
@@ -193,12 +207,11 @@ export async function catchUp(deps: CatchUpDeps): Promise<CatchUpReport> {
  * The poll endpoint until it runs dry (at most `maxPages` rounds); per topic oldest first.
  * `skipAll` records without handing on (first start). Returns how many were handed on.
  */
-export async function drainPoll(deps: CatchUpDeps & { skipAll?: boolean }): Promise<number> {
+export async function drainPoll(deps: PollDeps): Promise<number> {
   const { api, intake, log, signal } = deps;
   const limit = deps.pageLimit ?? CATCHUP_DEFAULTS.pageLimit;
-  const maxPages = deps.maxPages ?? CATCHUP_DEFAULTS.maxPages;
   let delivered = 0;
-  for (let round = 0; round < maxPages; round++) {
+  for (let round = 0; round < CATCHUP_DEFAULTS.maxPages; round++) {
     signal?.throwIfAborted();
     let raws: unknown[];
     try {
@@ -210,25 +223,19 @@ export async function drainPoll(deps: CatchUpDeps & { skipAll?: boolean }): Prom
       }
       throw e;
     }
-    const all = items(raws);
+    const invalid: Item[] = [];
     const byTopic = new Map<string, Item[]>();
-    for (const it of all) {
+    for (const it of items(raws)) {
       if (!it.m) {
-        intake.offer(it.raw, 'poll');
+        invalid.push(it);
         continue;
       }
       const list = byTopic.get(it.m.topic_id) ?? [];
       list.push(it);
       byTopic.set(it.m.topic_id, list);
     }
-    for (const list of byTopic.values()) {
-      for (const it of list.sort(byAge)) {
-        signal?.throwIfAborted();
-        const m = it.m as Message;
-        if (deps.skipAll) intake.skip(m);
-        else if (intake.accept(m, 'poll') === 'delivered') delivered++;
-      }
-    }
+    handOn(intake, invalid, 'poll', undefined);
+    for (const list of byTopic.values()) delivered += handOn(intake, list, 'poll', signal, deps.skipAll);
     if (raws.length < limit) break;
   }
   return delivered;

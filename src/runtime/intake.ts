@@ -4,6 +4,7 @@
  * the store (seen ids, and the topic cursor when both carry `seq`), handed on exactly once, then
  * recorded (seen id + cursor) in one transaction.
  */
+import type { z } from 'zod';
 import { Message } from '../protocol/index.js';
 import { scrubSecrets, type Logger } from '../log.js';
 import type { StateStore } from './store.js';
@@ -30,6 +31,11 @@ export interface IntakeOptions {
   secrets?: ReadonlyArray<string | undefined> | undefined;
 }
 
+/** The reason a value is not a message, as the intake logs it (one line, zod's issues). */
+export function messageIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(message)'} ${i.message}`).join('; ');
+}
+
 export class Intake {
   readonly counts: IntakeCounts = { delivered: 0, duplicates: 0, invalid: 0, failed: 0 };
   private readonly store: StateStore;
@@ -48,7 +54,7 @@ export class Intake {
   offer(raw: unknown, source: IntakeSource): IntakeOutcome {
     const r = Message.safeParse(raw);
     if (!r.success) {
-      this.invalid(r.error.issues.map((i) => `${i.path.join('.') || '(message)'} ${i.message}`).join('; '), source);
+      this.invalid(messageIssues(r.error), source);
       return 'invalid';
     }
     return this.accept(r.data, source);

@@ -175,7 +175,7 @@ export class Link {
     const pollOnce = fromPromise<PollOnceResult, void>(async ({ signal }) => {
       // Polling before the first catch-up ever ran (hub down at first start): start from now here too.
       const fresh = !isInitialized(this.store);
-      const delivered = await drainPoll({ api: this.api, intake: this.intake, store: this.store, log: this.log, signal, pageLimit: tuning.pageLimit, skipAll: fresh });
+      const delivered = await drainPoll({ api: this.api, intake: this.intake, log: this.log, signal, pageLimit: tuning.pageLimit, skipAll: fresh });
       if (fresh) markInitialized(this.store);
       return { delivered };
     });

@@ -1,12 +1,15 @@
 /**
  * Shared setup of the client/connection tests: cleanups run after each test (newest first), the
  * typed error of a rejected call, waiting on a real event with a bounded timeout, a started hub, a
- * `WttApi` for a registered agent and the `LinkConfig` that points a link at a hub.
+ * `WttApi` for a registered agent, the `LinkConfig` that points a link at a hub, and a scripted WTT
+ * peer for what the hub never does (garbage frames, echoed tokens).
  */
 import { mkdtempSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { WttApi } from '../../src/client/api.js';
 import { WttError } from '../../src/errors.js';
 import type { LinkConfig } from '../../src/runtime/link.js';
@@ -78,4 +81,54 @@ export function linkConfig(h: { url: string; wsUrl: string }, agent: AgentCreden
     httpTimeoutMs: 5_000,
     ...over,
   };
+}
+
+export interface ScriptedServer {
+  url: string;
+  wsUrl: string;
+  /** WebSocket connections so far. */
+  connections(): number;
+}
+
+export interface Script {
+  /** Answers one REST request by path (the content type is already JSON). */
+  rest(path: string, res: ServerResponse): void;
+  /** The auth frame of the `k`-th WebSocket connection (1-based). `ping` is answered with `pong`. */
+  onAuth(ws: WebSocket, requestId: string | undefined, k: number): void;
+}
+
+/** A scripted WTT server (HTTP + WS on one port) on 127.0.0.1, closed after the test. */
+export async function scriptedServer(onCleanup: (c: Cleanup) => void, script: Script): Promise<ScriptedServer> {
+  const server = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    script.rest((req.url ?? '').split('?')[0] ?? '', res);
+  });
+  let n = 0;
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (ws) => {
+    const k = ++n;
+    ws.on('message', (data) => {
+      const text = data.toString();
+      if (text === 'ping') return ws.send('pong');
+      const f = JSON.parse(text) as { action?: string; request_id?: string };
+      if (f.action === 'auth') script.onAuth(ws, f.request_id, k);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  onCleanup(
+    () =>
+      new Promise<void>((r) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close();
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws`, connections: () => n };
+}
+
+/** The scripted server's answer to an accepted auth frame. */
+export function acceptAuth(ws: WebSocket, requestId: string | undefined): void {
+  ws.send(JSON.stringify({ type: 'action_result', request_id: requestId, ok: true, data: { authenticated: true } }));
 }

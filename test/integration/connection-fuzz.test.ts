@@ -2,55 +2,36 @@
  * (e) 10,000 random frames (fast-check) through the real WttSocket → link → intake path.
  * The peer here is a scripted WTT server on 127.0.0.1 (the hub never sends garbage, an outside
  * server might): it accepts the auth frame, answers the catch-up REST calls with empty lists, then
- * streams the frames.
+ * streams the frames. Also: catch-up over history and poll answers that mix valid and invalid items.
  */
-import { createServer, type Server } from 'node:http';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { WttApi } from '../../src/client/api.js';
+import { catchUp, markInitialized } from '../../src/runtime/catchup.js';
+import { Intake } from '../../src/runtime/intake.js';
 import { Link } from '../../src/runtime/link.js';
+import { StateStore } from '../../src/runtime/store.js';
 import type { Message, ServerFrame } from '../../src/protocol/index.js';
-import { useCleanups } from '../helpers/client.js';
+import { acceptAuth, scriptedServer, tempStateDir, useCleanups } from '../helpers/client.js';
 
 const onCleanup = useCleanups();
 
-async function scriptedServer(onSocket: (ws: WebSocket) => void): Promise<{ url: string; wsUrl: string }> {
-  const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '').split('?')[0] ?? '';
-    res.setHeader('content-type', 'application/json');
-    if (path === '/health') return res.end(JSON.stringify({ status: 'ok', features: [] }));
-    if (path === '/topics/subscribed') return res.end('[]');
-    if (path.startsWith('/messages/poll/')) return res.end(JSON.stringify({ messages: [], topics: [] }));
-    res.statusCode = 404;
-    res.end(JSON.stringify({ detail: 'not here' }));
+/** Accepts the auth frame, answers the catch-up REST calls with empty lists, then `onSocket`. */
+const emptyServer = (onSocket: (ws: WebSocket) => void) =>
+  scriptedServer(onCleanup, {
+    rest(path, res) {
+      if (path === '/health') return res.end(JSON.stringify({ status: 'ok', features: [] }));
+      if (path === '/topics/subscribed') return res.end('[]');
+      if (path.startsWith('/messages/poll/')) return res.end(JSON.stringify({ messages: [], topics: [] }));
+      res.statusCode = 404;
+      res.end(JSON.stringify({ detail: 'not here' }));
+    },
+    onAuth(ws, requestId) {
+      acceptAuth(ws, requestId);
+      onSocket(ws);
+    },
   });
-  const wss = new WebSocketServer({ server });
-  wss.on('connection', (ws) => {
-    ws.on('message', (data) => {
-      const text = data.toString();
-      if (text === 'ping') return ws.send('pong');
-      const f = JSON.parse(text) as { action?: string; request_id?: string };
-      if (f.action === 'auth') {
-        ws.send(JSON.stringify({ type: 'action_result', request_id: f.request_id, ok: true, data: { authenticated: true } }));
-        onSocket(ws);
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  onCleanup(
-    () =>
-      new Promise<void>((r) => {
-        for (const c of wss.clients) c.terminate();
-        wss.close();
-        server.close(() => r());
-      }),
-  );
-  const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws` };
-}
 
 type Kind = 'valid' | 'invalid' | 'other';
 const validMessage = fc.record({
@@ -85,7 +66,7 @@ describe('Link with random frames', () => {
     process.on('unhandledRejection', onRejection);
     onCleanup(() => void process.off('unhandledRejection', onRejection));
 
-    const srv = await scriptedServer((ws) => {
+    const srv = await emptyServer((ws) => {
       for (const f of frames) ws.send(f.text);
       ws.send(JSON.stringify({ type: 'new_message', message: { id: 'the-end', topic_id: 'tz', sender_id: 's', content: 'end' } }));
     });
@@ -97,7 +78,7 @@ describe('Link with random frames', () => {
         agentToken: 'fuzz-token',
         apiUrl: srv.url,
         wsUrl: srv.wsUrl,
-        stateDir: mkdtempSync(join(tmpdir(), 'wtt-fuzz-')),
+        stateDir: tempStateDir('wtt-fuzz-'),
         heartbeatMs: 5_000,
         livenessMs: 20_000,
         pollIntervalMs: 5_000,
@@ -122,5 +103,30 @@ describe('Link with random frames', () => {
     expect(others.every((f) => f.type === 'task_status')).toBe(true);
     expect(link.status?.state).toBe('live');
     expect(rejections).toEqual([]);
+  });
+
+  it('hands on the valid messages and counts the invalid ones when history and poll answers mix them', async () => {
+    const msg = (id: string, topic_id: string, seq: number) => ({ id, topic_id, sender_id: 's', content: id, seq });
+    const srv = await scriptedServer(onCleanup, {
+      rest(path, res) {
+        if (path === '/topics/subscribed') return res.end(JSON.stringify([{ id: 't1', name: 'one' }]));
+        if (path === '/topics/t1/messages') return res.end(JSON.stringify([msg('h2', 't1', 2), { id: 7, topic_id: 't1' }, msg('h3', 't1', 3)]));
+        if (path.startsWith('/messages/poll/')) return res.end(JSON.stringify({ messages: ['not a message', msg('p1', 'p2p', 1)], topics: [] }));
+        res.statusCode = 404;
+        res.end(JSON.stringify({ detail: 'not here' }));
+      },
+      onAuth: acceptAuth,
+    });
+    const store = StateStore.open({ stateDir: tempStateDir('wtt-fuzz-') });
+    onCleanup(() => store.close());
+    markInitialized(store);
+    store.markHandled(msg('h1', 't1', 1));
+    const got: string[] = [];
+    const intake = new Intake({ store, onMessage: (m) => got.push(m.id) });
+    const api = new WttApi({ apiUrl: srv.url, agentId: 'agent-x', agentToken: 'tok', retries: 0 });
+    const r = await catchUp({ api, intake, store, features: [] });
+    expect(got).toEqual(['h2', 'h3', 'p1']);
+    expect(r.delivered).toBe(3);
+    expect(intake.counts).toMatchObject({ delivered: 3, invalid: 2 });
   });
 });

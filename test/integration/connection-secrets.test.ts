@@ -3,16 +3,14 @@
  * the tokens back in every place it can: error details, action errors, close reasons, invalid frames.
  * The peer is a scripted hostile WTT server on 127.0.0.1 (the hub never does this; an outside one might).
  */
-import { createServer } from 'node:http';
 import { Writable } from 'node:stream';
 import type { DestinationStream } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { WebSocketServer } from 'ws';
 import type { ConnectionStatus } from '../../machines/connection.machine.js';
 import { createLogger } from '../../src/log.js';
 import { Link } from '../../src/runtime/link.js';
 import { statusLine } from '../../src/runtime/tail.js';
-import { tempStateDir, until, useCleanups } from '../helpers/client.js';
+import { acceptAuth, scriptedServer, tempStateDir, until, useCleanups } from '../helpers/client.js';
 
 const onCleanup = useCleanups();
 
@@ -20,31 +18,22 @@ const TOKEN = 'agent-secret-0123456789abcdef';
 const BEARER = 'wtt_sk_user0123456789abcdef';
 const ECHO = `${TOKEN} ${BEARER}`;
 
-/** HTTP + WS on one port; the n-th WebSocket connection answers its auth frame as scripted below. */
-async function hostileServer(): Promise<{ url: string; wsUrl: string; connections: () => number }> {
+/** The n-th WebSocket connection answers its auth frame as scripted below. */
+function hostileServer() {
   let subscribedCalls = 0;
   let pollCalls = 0;
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '').split('?')[0] ?? '';
-    res.setHeader('content-type', 'application/json');
-    if (path === '/health') return res.end(JSON.stringify({ status: 'ok', features: [] }));
-    // The first catch-up succeeds (the link goes live); every later REST call fails with the echo.
-    if (path === '/topics/subscribed' && ++subscribedCalls === 1) return res.end('[]');
-    if (path.startsWith('/messages/poll/') && ++pollCalls === 1) return res.end(JSON.stringify({ messages: [], topics: [] }));
-    res.statusCode = path.startsWith('/messages/poll/') ? 503 : 500;
-    res.end(JSON.stringify({ detail: `server echo: ${ECHO}` }));
-  });
-  let n = 0;
-  const wss = new WebSocketServer({ server });
-  wss.on('connection', (ws) => {
-    const k = ++n;
-    ws.on('message', (data) => {
-      const text = data.toString();
-      if (text === 'ping') return ws.send('pong');
-      const f = JSON.parse(text) as { action?: string; request_id?: string };
-      if (f.action !== 'auth') return;
+  return scriptedServer(onCleanup, {
+    rest(path, res) {
+      if (path === '/health') return res.end(JSON.stringify({ status: 'ok', features: [] }));
+      // The first catch-up succeeds (the link goes live); every later REST call fails with the echo.
+      if (path === '/topics/subscribed' && ++subscribedCalls === 1) return res.end('[]');
+      if (path.startsWith('/messages/poll/') && ++pollCalls === 1) return res.end(JSON.stringify({ messages: [], topics: [] }));
+      res.statusCode = path.startsWith('/messages/poll/') ? 503 : 500;
+      res.end(JSON.stringify({ detail: `server echo: ${ECHO}` }));
+    },
+    onAuth(ws, requestId, k) {
       if (k === 1) {
-        ws.send(JSON.stringify({ type: 'action_result', request_id: f.request_id, ok: true, data: { authenticated: true } }));
+        acceptAuth(ws, requestId);
         // Frames that fail validation with the tokens in keys and values, then a close that echoes them.
         ws.send(`{not json ${ECHO}`);
         ws.send(JSON.stringify({ type: 'new_message', message: { id: 7, topic_id: TOKEN, [TOKEN]: BEARER } }));
@@ -55,24 +44,12 @@ async function hostileServer(): Promise<{ url: string; wsUrl: string; connection
         ws.close(4401, `refused ${TOKEN}`);
       } else if (k === 2) {
         // Auth accepted; the catch-up that follows gets HTTP 500 with the tokens in the detail.
-        ws.send(JSON.stringify({ type: 'action_result', request_id: f.request_id, ok: true, data: { authenticated: true } }));
+        acceptAuth(ws, requestId);
       } else {
-        ws.send(JSON.stringify({ type: 'action_result', request_id: f.request_id, ok: false, error: `invalid token ${ECHO}` }));
+        ws.send(JSON.stringify({ type: 'action_result', request_id: requestId, ok: false, error: `invalid token ${ECHO}` }));
       }
-    });
+    },
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  onCleanup(
-    () =>
-      new Promise<void>((r) => {
-        for (const c of wss.clients) c.terminate();
-        wss.close();
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  );
-  const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws`, connections: () => n };
 }
 
 describe('Link secrets', () => {

@@ -116,6 +116,16 @@ function harness(input: Partial<ConnectionInput> = {}) {
         if (i < 2) clock.increment(this.status().state === 'backoff' ? (this.status() as { delayMs: number }).delayMs : 0);
       }
     },
+    /** In state `from` until `ms` have passed, then (not a millisecond earlier) in `to`. */
+    expectSwitchAfter(ms: number, from: ConnectionStatus['state'], to: ConnectionStatus['state']) {
+      expect(this.status().state).toBe(from);
+      clock.increment(ms - 1);
+      expect(this.status().state).toBe(from);
+      clock.increment(1);
+      expect(this.status().state).toBe(to);
+    },
+    /** The running poll has ended (the machine waits for the next interval). */
+    pollSettled: () => waitFor(actor, (s) => s.matches({ polling: { poll: 'waiting' } }), { timeout: 2_000 }),
     /** Authenticate and finish catch-up: the link is live. */
     async goLive() {
       this.authenticate();
@@ -274,7 +284,7 @@ describe('connectionMachine', () => {
     expect(h.status()).toMatchObject({ state: 'polling', attempt: 3, delayMs: 1_999 });
     expect(h.polls).toHaveLength(1);
     h.polls[0]?.resolve({ delivered: 0 });
-    await waitFor(h.actor, (s) => s.matches({ polling: { poll: 'waiting' } }), { timeout: 2_000 });
+    await h.pollSettled();
     // The socket is retried after its backoff, independently of the poll timer.
     const dialsBefore = h.dials.length;
     h.clock.increment(1_999);
@@ -287,11 +297,7 @@ describe('connectionMachine', () => {
 
   it('leaves polling for open as soon as the socket authenticates again', async () => {
     const h = harness({ random: () => 0 });
-    h.fail();
-    h.clock.increment(0);
-    h.fail();
-    h.clock.increment(0);
-    h.fail();
+    h.enterPolling();
     expect(h.status().state).toBe('polling');
     expect(h.polls).toHaveLength(1);
     h.clock.increment(0);
@@ -317,11 +323,7 @@ describe('connectionMachine', () => {
   it('enters polling from backoff when 30 s pass without open', () => {
     const h = harness({ random: () => 0.999999, backoffBaseMs: 60_000, backoffCapMs: 60_000, pollAfterFailures: 1_000 });
     h.fail();
-    expect(h.status().state).toBe('backoff');
-    h.clock.increment(29_999);
-    expect(h.status().state).toBe('backoff');
-    h.clock.increment(1);
-    expect(h.status().state).toBe('polling');
+    h.expectSwitchAfter(30_000, 'backoff', 'polling');
   });
 
   it('buffers live frames during catch-up and hands them on after the history, in order', async () => {
@@ -431,11 +433,7 @@ describe('connectionMachine', () => {
     await h.goLive();
     h.clock.increment(60_000);
     h.close();
-    expect(h.status().state).toBe('backoff');
-    h.clock.increment(29_999);
-    expect(h.status().state).toBe('backoff');
-    h.clock.increment(1);
-    expect(h.status().state).toBe('polling');
+    h.expectSwitchAfter(30_000, 'backoff', 'polling');
   });
 
   it('reports a failed poll and polls again at the next interval when polling', async () => {
@@ -443,7 +441,7 @@ describe('connectionMachine', () => {
     h.enterPolling();
     expect(h.status().state).toBe('polling');
     h.polls[0]?.reject(new Error('HTTP 503'));
-    await waitFor(h.actor, (s) => s.matches({ polling: { poll: 'waiting' } }), { timeout: 2_000 });
+    await h.pollSettled();
     expect(h.pollFailures).toEqual(['HTTP 503']);
     h.clock.increment(29_999);
     expect(h.polls).toHaveLength(1);
@@ -501,14 +499,10 @@ describe('connectionMachine', () => {
     // Jitter 0: the backoff after the dead link is 0 ms, so the machine is already dialling again.
     expect(h.statuses.at(-2)).toMatchObject({ state: 'backoff', reason: 'no frame within the liveness window' });
     expect(h.status().state).toBe('connecting');
-    h.fail();
-    h.clock.increment(0);
-    h.fail();
-    h.clock.increment(0);
-    h.fail();
+    h.enterPolling();
     expect(h.status().state).toBe('polling');
     h.polls[0]?.resolve({ delivered: 0 });
-    await waitFor(h.actor, (s) => s.matches({ polling: { poll: 'waiting' } }), { timeout: 2_000 });
+    await h.pollSettled();
     h.clock.increment(1_999);
     expect(h.polls).toHaveLength(1);
     h.clock.increment(1);
