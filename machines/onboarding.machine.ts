@@ -21,19 +21,14 @@ import type { Secret } from '../src/onboarding/secret.js';
 import type { UpsertResult } from '../src/env-file.js';
 import { isWttError, type WttErrorCode } from '../src/errors.js';
 
-export interface OnboardingInput {
+/** The route fields (`imChannel`, `imTargets`) are the route as configured now (`.env` and environment). */
+export interface OnboardingInput extends RouteDetectInput {
   apiUrl: string;
   envFile: string;
   httpTimeoutMs: number;
   displayName: string | undefined;
   agentId: string | undefined;
   agentToken: Secret | undefined;
-  /** The route as configured now (`.env` and environment). */
-  imChannel: string | undefined;
-  imTargets: readonly string[];
-  openclawHome: string;
-  openclawConfigPath: string;
-  openclawAgentId: string;
   /** First registration retry delay; doubles after each failure up to `registerRetryMaxMs`. */
   registerRetryMs: number;
   registerRetryMaxMs: number;
@@ -113,6 +108,8 @@ interface SaveFailedParams {
   reason: string;
 }
 
+const NO_AGENT_REASON = 'no agent id yet: register first (wtt config auto)';
+
 const routeUpdates = (r: DetectedRoute): Record<string, string> =>
   r.targets.length > 1 ? { WTT_IM_CHANNEL: r.channel, WTT_IM_TARGETS: r.targets.join(',') } : { WTT_IM_CHANNEL: r.channel, WTT_IM_TARGET: r.targets[0] ?? '' };
 
@@ -130,6 +127,8 @@ export const onboardingMachine = setup({
     requestClaimCode: fromPromise<IssuedClaimCode, ClaimCodeInput>(({ input, signal }) => requestClaimCode(input, signal)),
   },
   actions: {
+    /** What detection found (a route, or none: then `manual`) and its notes. */
+    recordDetection: assign((_, d: RouteDetection) => ({ route: d.route, routeNotes: d.notes, routeError: undefined })),
     recordSaved: enqueueActions(({ context, enqueue }, p: SavedParams) => {
       enqueue.assign({ savedKeys: [...context.savedKeys, ...p.keys] });
       enqueue.emit({ type: 'saved', what: p.what, path: p.path, keys: p.keys });
@@ -273,20 +272,9 @@ export const onboardingMachine = setup({
                   openclawAgentId: context.settings.openclawAgentId,
                 }),
                 onDone: [
-                  {
-                    guard: 'routeFromStore',
-                    target: 'saving',
-                    actions: assign({ route: ({ event }) => event.output.route, routeNotes: ({ event }) => event.output.notes, routeError: undefined }),
-                  },
-                  {
-                    guard: 'routeFromConfig',
-                    target: '#onboarding.route.configured',
-                    actions: assign({ route: ({ event }) => event.output.route, routeNotes: ({ event }) => event.output.notes, routeError: undefined }),
-                  },
-                  {
-                    target: '#onboarding.route.manual',
-                    actions: assign({ route: undefined, routeNotes: ({ event }) => event.output.notes, routeError: undefined }),
-                  },
+                  { guard: 'routeFromStore', target: 'saving', actions: { type: 'recordDetection', params: ({ event }) => event.output } },
+                  { guard: 'routeFromConfig', target: '#onboarding.route.configured', actions: { type: 'recordDetection', params: ({ event }) => event.output } },
+                  { target: '#onboarding.route.manual', actions: { type: 'recordDetection', params: ({ event }) => event.output } },
                 ],
                 onError: {
                   target: '#onboarding.route.manual',
@@ -336,10 +324,7 @@ export const onboardingMachine = setup({
         },
         refused: {
           description: 'BIND without an agent id: run config auto first.',
-          entry: [
-            assign({ bindError: 'no agent id yet: register first (wtt config auto)', bindErrorCode: 'WTT_ERR_NO_AGENT' }),
-            emit({ type: 'bindRefused' as const, reason: 'no agent id yet: register first (wtt config auto)' }),
-          ],
+          entry: [assign({ bindError: NO_AGENT_REASON, bindErrorCode: 'WTT_ERR_NO_AGENT' }), emit({ type: 'bindRefused' as const, reason: NO_AGENT_REASON })],
           on: { BIND: [{ guard: 'hasAgentId', target: 'requesting' }, { target: 'refused', reenter: true }] },
         },
         requesting: {

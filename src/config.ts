@@ -17,10 +17,13 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 /** The repository root (src/ → .., dist/src/ → ../..): the skill folder unless WTT_SKILL_DIR names another. */
 export const REPO_ROOT = resolve(HERE, existsSync(join(HERE, '..', 'package.json')) ? '..' : '../..');
 
+const HUB_HOST = '127.0.0.1';
+const HUB_PORT = 8787;
+
 /** Defaults, with units in the names. */
 export const DEFAULTS = Object.freeze({
-  /** The local hub; the public WTT network is https://www.waxbyte.com. */
-  apiUrl: 'http://127.0.0.1:8787',
+  /** The local hub at hubHost:hubPort; the public WTT network is https://www.waxbyte.com. */
+  apiUrl: localHubUrl(HUB_HOST, HUB_PORT),
   pollIntervalS: 30,
   heartbeatS: 15,
   livenessS: 35,
@@ -31,17 +34,14 @@ export const DEFAULTS = Object.freeze({
   /** First wait before retrying a failed registration; doubles up to `registerRetryMaxS`. */
   registerRetryS: 30,
   registerRetryMaxS: 600,
-  hubHost: '127.0.0.1',
-  hubPort: 8787,
+  hubHost: HUB_HOST,
+  hubPort: HUB_PORT,
   openclawAgentId: 'main',
   logLevel: 'info',
 });
 
 /** Where a value came from, for error messages. */
 type Origin = (key: string) => string;
-
-/** Keys whose values are secrets: validated, never echoed. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['WTT_AGENT_TOKEN', 'WTT_BEARER_TOKEN', 'OPENCLAW_GATEWAY_TOKEN']);
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -255,13 +255,13 @@ export interface Config {
   openclawBin: string | undefined;
 }
 
-/** `http://h/x` → `ws://h/x/ws` (§4.1). */
 /** The local hub's URL as a client dials it (a wildcard bind address is dialled on loopback). */
 export function localHubUrl(host: string, port: number): string {
   const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return `http://${h}:${port}`;
 }
 
+/** `http://h/x` → `ws://h/x/ws` (§4.1). */
 export function deriveWsUrl(apiUrl: string): string {
   return `${apiUrl.replace(/^http/, 'ws').replace(/\/+$/, '')}/ws`;
 }
@@ -279,14 +279,10 @@ export function skillDirFrom(env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * Reads `<skillDir>/.env` as key → value; a missing file → {}. A file that does not parse throws
- * WTT_ERR_ENV_PARSE naming the line.
+ * Reads `<skillDir>/.env` as key → value with each key's line number; a missing file → {}. A file
+ * that does not parse throws WTT_ERR_ENV_PARSE naming the line.
  */
-export function readEnvFile(path: string): Record<string, string> {
-  return readEnvFileWithLines(path).values;
-}
-
-function readEnvFileWithLines(path: string): { values: Record<string, string>; lineOf: Map<string, number> } {
+function readEnvFile(path: string): { values: Record<string, string>; lineOf: Map<string, number> } {
   if (!existsSync(path)) return { values: {}, lineOf: new Map() };
   const parsed = parseEnvText(readFileSync(path, 'utf8'), path);
   const lineOf = new Map<string, number>();
@@ -340,7 +336,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
   const home = env.HOME || homedir();
   const skillDir = skillDirFrom(env);
   const envFile = join(skillDir, '.env');
-  const file = opts.ignoreEnvFile ? { values: {}, lineOf: new Map<string, number>() } : readEnvFileWithLines(envFile);
+  const file = opts.ignoreEnvFile ? { values: {}, lineOf: new Map<string, number>() } : readEnvFile(envFile);
   const merged: Record<string, string | undefined> = { ...file.values };
   const fromEnv = new Set<string>();
   for (const [k, v] of Object.entries(env)) {

@@ -22,7 +22,7 @@ import {
   type TaskFilterKey,
 } from './command.js';
 import { UnterminatedQuoteError, joinWords, nextWord, skipSpace, splitWords, type Word } from './tokenize.js';
-import { UsageError, isHelpTopic, type HelpTopic } from './usage.js';
+import { USAGE, UsageError, isHelpTopic, type HelpTopic, type UsageEntry } from './usage.js';
 
 export { UsageError, isUsageError } from './usage.js';
 export type { Command } from './command.js';
@@ -31,73 +31,21 @@ export type { Command } from './command.js';
 export const MAX_HISTORY_LIMIT = 1000;
 export const DEFAULT_HISTORY_LIMIT = 20;
 
-/** Top-level words → canonical command. */
-const VERBS: Readonly<Record<string, string>> = {
-  list: 'list', ls: 'list', topics: 'list',
-  find: 'find', search: 'find',
-  create: 'create', new: 'create',
-  delete: 'delete', remove: 'delete',
-  detail: 'detail', info: 'detail',
-  subscribed: 'subscribed', mysubs: 'subscribed',
-  join: 'join', subscribe: 'join',
-  leave: 'leave', unsubscribe: 'leave',
-  history: 'history', messages: 'history',
-  publish: 'publish', post: 'publish', send: 'publish',
-  poll: 'poll', check: 'poll',
-  p2p: 'p2p', dm: 'p2p', private: 'p2p',
-  feed: 'feed',
-  inbox: 'inbox',
-  task: 'task',
-  pipeline: 'pipeline', pipe: 'pipeline',
-  memory: 'memory', recall: 'memory',
-  talk: 'talk', random: 'talk',
-  rich: 'rich',
-  export: 'export',
-  preview: 'preview',
-  delegate: 'delegate',
-  blacklist: 'blacklist', ban: 'blacklist',
-  bind: 'bind',
-  config: 'config', cfg: 'config', whoami: 'config',
-  help: 'help',
-};
-
-/** Sub-command words per group → canonical sub-command. */
-const SUBVERBS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  task: {
-    list: 'list', ls: 'list',
-    create: 'create', new: 'create',
-    detail: 'detail', show: 'detail', info: 'detail',
-    update: 'update',
-    assign: 'assign',
-    run: 'run',
-    review: 'review',
-    delete: 'delete', cancel: 'delete',
-    deps: 'deps',
-    graph: 'graph',
-    progress: 'progress',
-  },
-  pipeline: {
-    list: 'list', ls: 'list',
-    create: 'create', new: 'create',
-    add: 'add',
-    status: 'status',
-    update: 'update',
-    delete: 'delete', remove: 'delete',
-    run: 'run', execute: 'execute',
-  },
-  memory: { export: 'export', read: 'read' },
-  delegate: {
-    create: 'create', add: 'create',
-    grant: 'grant',
-    list: 'list', ls: 'list',
-    remove: 'remove', delete: 'remove',
-    publish: 'publish',
-    p2p: 'p2p',
-  },
-  blacklist: { add: 'add', remove: 'remove', list: 'list' },
-};
-// `pipeline execute` is an alias of `pipeline run`.
-const SUB_CANONICAL: Readonly<Record<string, string>> = { execute: 'run' };
+/**
+ * Command words → canonical command (`VERBS`) and, per group, sub-command words → canonical
+ * sub-command (`SUBVERBS`): the names and aliases of the help table, so help and parsing agree.
+ */
+const { VERBS, SUBVERBS } = (() => {
+  const verbs: Record<string, string> = {};
+  const subverbs: Record<string, Record<string, string>> = {};
+  for (const [topic, entry] of Object.entries(USAGE) as [HelpTopic, UsageEntry][]) {
+    const [head, sub] = topic.split(' ') as [string, string | undefined];
+    const canonical = sub ?? head;
+    const table = sub === undefined ? verbs : (subverbs[head] ??= {});
+    for (const w of [canonical, ...(entry.aliases ?? [])]) table[w] = canonical;
+  }
+  return { VERBS: verbs as Readonly<Record<string, string>>, SUBVERBS: subverbs as Readonly<Record<string, Readonly<Record<string, string>>>> };
+})();
 
 const TASK_FIELD_KEYS = new Set([
   'title', 'description', 'task_type', 'task_mode', 'pipeline_id', 'priority', 'status', 'owner_agent_id',
@@ -247,6 +195,13 @@ function splitFields(r: Reader, words: readonly Word[], allowed: ReadonlySet<str
   return { positional, fields };
 }
 
+/** Words that must all be `key=value` (keys checked against `allowed`); `what` names them in the error. */
+function keyValuesOnly(r: Reader, allowed: ReadonlySet<string>, what: 'fields' | 'filters'): Record<string, string> {
+  const { positional, fields } = splitFields(r, r.words(), allowed);
+  if (positional.length) r.problem(`unexpected argument '${positional[0]}' (${what} are key=value)`);
+  return fields;
+}
+
 /** One optional value given either bare (`20`) or as `key=20`. */
 function optionalArg(r: Reader, key: string): string | undefined {
   const words = r.words();
@@ -263,8 +218,7 @@ function optionalArg(r: Reader, key: string): string | undefined {
 
 function resolveSub(group: string, word: string): string | undefined {
   const subs = own(SUBVERBS, group);
-  const sub = subs ? own(subs, word) : undefined;
-  return sub === undefined ? undefined : (own(SUB_CANONICAL, sub) ?? sub);
+  return subs ? own(subs, word) : undefined;
 }
 
 /** `help <words…>` → the help topic they name (aliases allowed), or a UsageError. */
@@ -419,8 +373,7 @@ function parseSimple(r: Reader, verb: string): Command {
 function parseGroup(r: Reader, group: 'task' | 'pipeline' | 'memory' | 'delegate' | 'blacklist', sub: string): Command {
   switch (`${group} ${sub}`) {
     case 'task list': {
-      const { positional, fields } = splitFields(r, r.words(), new Set(TASK_FILTER_KEYS));
-      if (positional.length) r.problem(`unexpected argument '${positional[0]}' (filters are key=value)`);
+      const fields = keyValuesOnly(r, new Set(TASK_FILTER_KEYS), 'filters');
       if (fields.limit !== undefined) wholeNumber(r, 'limit', fields.limit, 1, 1000);
       return { kind: 'task.list', filters: fields as Partial<Record<TaskFilterKey, string>> };
     }
@@ -443,8 +396,7 @@ function parseGroup(r: Reader, group: 'task' | 'pipeline' | 'memory' | 'delegate
     }
     case 'task update': {
       const task_id = r.word('<task_id>');
-      const { positional, fields } = splitFields(r, r.words(), TASK_FIELD_KEYS);
-      if (positional.length) r.problem(`unexpected argument '${positional[0]}' (fields are key=value)`);
+      const fields = keyValuesOnly(r, TASK_FIELD_KEYS, 'fields');
       if (Object.keys(fields).length === 0) r.problem('nothing to update: give at least one key=value');
       return { kind: 'task.update', task_id, fields };
     }
@@ -510,8 +462,7 @@ function parseGroup(r: Reader, group: 'task' | 'pipeline' | 'memory' | 'delegate
     }
     case 'pipeline update': {
       const pipeline_id = r.word('<pipeline_id>');
-      const { positional, fields } = splitFields(r, r.words(), PIPELINE_FIELD_KEYS);
-      if (positional.length) r.problem(`unexpected argument '${positional[0]}' (fields are key=value)`);
+      const fields = keyValuesOnly(r, PIPELINE_FIELD_KEYS, 'fields');
       if (Object.keys(fields).length === 0) r.problem('nothing to update: give at least one key=value');
       if (fields.auto_review !== undefined) {
         const b = BOOL_WORDS[fields.auto_review.toLowerCase()];

@@ -16,8 +16,11 @@ export interface OnboardingContext {
   log: Logger;
   /** The live connection's state when a daemon is running (e.g. `live`, `backoff`). */
   connectionState?: string | undefined;
-  /** The process environment the config came from (default `process.env`). */
-  env?: NodeJS.ProcessEnv | undefined;
+  /**
+   * The caller is the daemon and reloads the configuration itself after `config auto`: the
+   * "restart the daemon" hint is then left out.
+   */
+  reloadsConfig?: boolean | undefined;
 }
 
 const UNSET = '(unset)';
@@ -121,7 +124,7 @@ export async function configAuto(ctx: OnboardingContext): Promise<string> {
   for (const err of s.saveErrors) lines.push(`⚠️ Could not save ${err}`);
   if (s.savedKeys.length > 0) {
     lines.push(`📄 Saved to ${ctx.config.envFile} (${s.savedKeys.join(', ')})`);
-    lines.push('ℹ️ A running wtt daemon uses the new values after a restart.');
+    if (!ctx.reloadsConfig) lines.push('ℹ️ A running wtt daemon uses the new values after a restart.');
   } else if (s.saveErrors.length === 0) {
     lines.push(`📄 Nothing new to save; ${ctx.config.envFile} unchanged`);
   }

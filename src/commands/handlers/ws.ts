@@ -1,25 +1,29 @@
 /**
- * The WebSocket path of a command: used only when the context carries an OPEN socket, and then
- * exclusively (never REST as well for the same command). Results are validated like REST ones.
+ * WebSocket first: a command goes over the live socket when the context carries an OPEN one, and
+ * then exclusively (never REST as well for the same command); otherwise over REST. Socket results
+ * are validated like REST ones.
  */
 import type { z } from 'zod';
-import type { WttSocket } from '../../client/socket.js';
 import { WttError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
 
-/** The live socket, or undefined when the command should go over REST. */
-export function liveSocket(ctx: CommandContext): WttSocket | undefined {
-  return ctx.socket?.isOpen ? ctx.socket : undefined;
+/** The socket request of a command: the action, its payload and the schema of its `data`. */
+export interface WsRequest<S extends z.ZodType> {
+  action: string;
+  payload: Record<string, unknown>;
+  schema: S;
 }
 
-/** Send one action and validate its `data` with the protocol schema. */
-export async function wsCall<S extends z.ZodType>(socket: WttSocket, action: string, payload: Record<string, unknown>, schema: S): Promise<z.output<S>> {
-  const data = await socket.request(action, payload);
-  const r = schema.safeParse(data);
+/** Runs `ws` over the context's open socket, else `rest()`. */
+export async function wsFirst<S extends z.ZodType, R>(ctx: CommandContext, ws: WsRequest<S>, rest: () => Promise<R>): Promise<z.output<S> | R> {
+  const socket = ctx.socket?.isOpen ? ctx.socket : undefined;
+  if (!socket) return rest();
+  const data = await socket.request(ws.action, ws.payload);
+  const r = ws.schema.safeParse(data);
   if (!r.success) {
     const issue = r.error.issues[0];
     throw new WttError('WTT_ERR_BAD_RESPONSE', {
-      message: `the WTT server answered '${action}' with data that does not match the protocol${issue ? ` (${issue.path.join('.') || 'data'}: ${issue.message})` : ''}`,
+      message: `the WTT server answered '${ws.action}' with data that does not match the protocol${issue ? ` (${issue.path.join('.') || 'data'}: ${issue.message})` : ''}`,
     });
   }
   return r.data;
