@@ -73,8 +73,8 @@ async function withHub(fn) {
 }
 
 async function register(url, name) {
-  const r = await fetch(`${url}/agents/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ display_name: name }) });
-  return r.json();
+  const { WttApi } = await dist('src/client/api.js');
+  return new WttApi({ apiUrl: url }).register({ display_name: name });
 }
 
 /** Hub: REST publish latency, WebSocket publish → push latency on a second socket, history read. */

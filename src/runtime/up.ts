@@ -55,15 +55,15 @@ export function statusText(s: ConnectionStatus): string {
 interface RunningHub {
   url: string;
   close(): Promise<void>;
-  /** True when this process started it (false: another wtt hub already held the port). */
-  owned: boolean;
+  /** Whether the hub knows this agent id; only for a hub this process started (a reset hub forgets agents). */
+  knows?: (agentId: string) => boolean;
 }
 
 async function isWttHub(url: string): Promise<boolean> {
+  const { WttApi } = await import('../client/api.js');
   try {
-    const r = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
-    const body: unknown = await r.json();
-    return r.ok && typeof body === 'object' && body !== null && (body as { service?: unknown }).service === 'wtt-hub';
+    const health = await new WttApi({ apiUrl: url, timeoutMs: 2000, retries: 0 }).health();
+    return health.service === 'wtt-hub';
   } catch {
     return false;
   }
@@ -74,12 +74,12 @@ async function startHub(config: Readonly<Config>, log: Logger): Promise<RunningH
   const hub = await buildHub({ dataDir: join(config.stateDir, 'hub'), logger: log.child({}, { level: 'warn' }) });
   try {
     const { port } = await hub.listen({ host: config.hubHost, port: config.hubPort });
-    return { url: localHubUrl(config.hubHost, port), close: () => hub.close(), owned: true };
+    return { url: localHubUrl(config.hubHost, port), close: () => hub.close(), knows: (id) => hub.core.auth.agentExists(id) };
   } catch (e) {
     await hub.close().catch(() => undefined);
     const url = localHubUrl(config.hubHost, config.hubPort);
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      if (await isWttHub(url)) return { url, close: async () => undefined, owned: false };
+      if (await isWttHub(url)) return { url, close: async () => undefined };
       throw new WttError('WTT_ERR_CONFIG', {
         message: `port ${config.hubPort} on ${config.hubHost} is taken by something that is not a wtt hub: set WTT_HUB_PORT to a free port`,
       });
@@ -88,31 +88,26 @@ async function startHub(config: Readonly<Config>, log: Logger): Promise<RunningH
   }
 }
 
-/** Does the server know this agent id? (A reset local hub forgets agents.) */
-async function agentKnown(apiUrl: string, agentId: string): Promise<boolean> {
-  const r = await fetch(`${apiUrl}/agents/${encodeURIComponent(agentId)}`, { signal: AbortSignal.timeout(5000) });
-  return r.status !== 404;
-}
-
 function withServer(config: Readonly<Config>, url: string): Readonly<Config> {
   return Object.freeze({ ...config, apiUrl: url, wsUrl: deriveWsUrl(url) });
 }
 
-async function ensureAgent(config: Readonly<Config>, log: Logger, out: (s: string) => void, ownedHub: boolean): Promise<Readonly<Config>> {
-  const { configAuto } = await import('../onboarding/commands.js');
-  if (config.agentId && ownedHub && !(await agentKnown(config.apiUrl, config.agentId))) {
+/** Registers this agent (through `config auto`) when it has no id, or when the hub we started forgot it. */
+async function ensureAgent(config: Readonly<Config>, log: Logger, out: (s: string) => void, hub: RunningHub | undefined): Promise<Readonly<Config>> {
+  let current = config;
+  if (config.agentId && hub?.knows && !hub.knows(config.agentId)) {
+    if (process.env.WTT_AGENT_ID || process.env.WTT_AGENT_TOKEN) {
+      throw new WttError('WTT_ERR_NO_AGENT', {
+        message: `the local hub does not know ${config.agentId} (its data was reset), and WTT_AGENT_ID/WTT_AGENT_TOKEN are set in the environment: unset them to register a new agent`,
+      });
+    }
     out(`⚠️ The local hub does not know ${config.agentId} (its data was reset): registering a new agent.`);
-    const { registerAgent } = await import('../onboarding/register.js');
-    const { saveEnv } = await import('../onboarding/save-env.js');
-    const id = await registerAgent({ apiUrl: config.apiUrl, displayName: config.displayName, timeoutMs: config.httpTimeoutMs });
-    await saveEnv({ envFile: config.envFile, updates: { WTT_AGENT_ID: id.agentId, ...(id.token ? { WTT_AGENT_TOKEN: id.token } : {}) } });
-    const env = { ...process.env, WTT_AGENT_ID: id.agentId, WTT_AGENT_TOKEN: id.token?.reveal() ?? '' };
-    return withServer(loadConfig({ env }), config.apiUrl);
+    current = withServer(loadConfig({ env: { ...process.env, WTT_AGENT_ID: '', WTT_AGENT_TOKEN: '' } }), config.apiUrl);
   }
-  if (config.agentId) return config;
-  // This process is the daemon and reloads the values itself: drop the "restart the daemon" hint.
-  const report = await configAuto({ config, log });
-  out(report.split('\n').filter((l) => !l.includes('daemon uses the new values after a restart')).join('\n'));
+  if (current.agentId) return current;
+  const { configAuto } = await import('../onboarding/commands.js');
+  // This process is the daemon and reloads the values itself.
+  out(await configAuto({ config: current, log, reloadsConfig: true }));
   const next = withServer(loadConfig(), config.apiUrl);
   if (!next.agentId) throw new WttError('WTT_ERR_NO_AGENT', { message: 'registration did not complete: see the lines above' });
   return next;
@@ -163,11 +158,11 @@ export async function main(argv: string[]): Promise<number> {
     if (flags.hub && config.apiUrlIsLocalHub) {
       hub = await startHub(config, log);
       config = withServer(config, hub.url);
-      out(hub.owned ? `hub: listening on ${hub.url} (data in ${join(config.stateDir, 'hub')})` : `hub: using the wtt hub already running on ${hub.url}`);
+      out(hub.knows ? `hub: listening on ${hub.url} (data in ${join(config.stateDir, 'hub')})` : `hub: using the wtt hub already running on ${hub.url}`);
     } else {
       out(`hub: not started; using ${config.apiUrl}`);
     }
-    config = await ensureAgent(config, log, out, hub?.owned === true);
+    config = await ensureAgent(config, log, out, hub);
     const active = config;
     link = new Link({
       config: active,

@@ -6,7 +6,6 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, closeSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +15,7 @@ import { REPO, spawnHub, type HubProcess } from '../helpers/hub-process.js';
 import { startFakeModel, type FakeModel } from './fakes/model.js';
 import { startFakeTelegram, type FakeTelegram, type FakeUser } from './fakes/telegram.js';
 import { createOpenclawHome, type OpenclawHome } from './openclaw-home.js';
+import { freePort } from '../helpers/net.js';
 
 const run = promisify(execFile);
 
@@ -41,17 +41,6 @@ let model: FakeModel;
 let hub: HubProcess;
 let gateway: ChildProcess | undefined;
 let gatewayLog: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The environment OpenClaw and our CLI get: the temp HOME, nothing else of ours. */
 function baseEnv(): NodeJS.ProcessEnv {

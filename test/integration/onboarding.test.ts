@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -14,6 +13,7 @@ import { startOnboarding } from '../../src/onboarding/actor.js';
 import { bind, configAuto, whoami } from '../../src/onboarding/commands.js';
 import { buildSqliteStore, deliveryEntry } from '../fixtures/openclaw-store.js';
 import { startHub, type StartedHub } from '../helpers/hub.js';
+import { freePort } from '../helpers/net.js';
 
 /** A logger at `trace` whose every line is kept in memory. */
 function memoryLogger(): { log: Logger; text: () => string } {
@@ -65,18 +65,6 @@ async function hubUser(url: string, email: string): Promise<string> {
   return login.json.access_token as string;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 describe('onboarding (against the real hub)', () => {
   it('registers, detects the chat route and writes .env when config auto runs in a fresh dir', async () => {
     const h = await hub();
@@ -108,6 +96,21 @@ describe('onboarding (against the real hub)', () => {
     expect(again).toContain(`ℹ️ agent_id already set: ${env.WTT_AGENT_ID}`);
     expect(again).toContain('ℹ️ IM route already configured: telegram → 555001');
     expect(again).toContain('📄 Nothing new to save');
+  });
+
+  it('tells the user to restart a running daemon after saving unless the caller reloads the config itself', async () => {
+    const h = await hub();
+    const { log } = memoryLogger();
+    const restartHint = 'ℹ️ A running wtt daemon uses the new values after a restart.';
+
+    const fromDaemon = await configAuto({ config: loadConfig({ env: envFor(h.url) }), log, reloadsConfig: true });
+    expect(fromDaemon).toContain(`📄 Saved to ${join(dir, '.env')}`);
+    expect(fromDaemon).not.toContain(restartHint);
+
+    writeFileSync(join(dir, '.env'), '');
+    const fromCli = await configAuto({ config: loadConfig({ env: envFor(h.url) }), log });
+    expect(fromCli).toContain(`📄 Saved to ${join(dir, '.env')}`);
+    expect(fromCli).toContain(restartHint);
   });
 
   it('shows the new identity masked in whoami when config auto has run', async () => {

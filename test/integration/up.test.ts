@@ -3,13 +3,14 @@
  * printing each message once, a clean stop, and a restart that keeps the same agent.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assertBuilt, runCli } from './cli-helpers.js';
 import { BIN, REPO } from '../helpers/hub-process.js';
+import { freePort } from '../helpers/net.js';
 
 interface UpProcess {
   child: ChildProcess;
@@ -24,18 +25,6 @@ afterEach(() => {
   for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   running.clear();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function startUp(env: Record<string, string>, args: string[] = []): UpProcess {
   const child = spawn(process.execPath, [BIN, 'up', ...args], { cwd: REPO, env: { PATH: process.env.PATH ?? '', ...env } });
@@ -125,6 +114,27 @@ describe('wtt up', () => {
     expect(again.stdout()).not.toContain('hello from the cli');
     again.child.kill('SIGINT');
     expect(await again.exit()).toBe(0);
+  });
+
+  it('registers a new agent when the local hub lost its data between two runs', async () => {
+    assertBuilt();
+    const dir = mkdtempSync(join(tmpdir(), 'wtt-up-'));
+    const env = { HOME: dir, WTT_SKILL_DIR: dir, WTT_HUB_PORT: String(await freePort()), WTT_LOG_LEVEL: 'warn' };
+    const first = startUp(env);
+    const firstId = /agent-[0-9a-f]{12}/.exec(await first.waitFor('stdout', /agent: agent-[0-9a-f]{12}/))?.[0];
+    await first.waitFor('stderr', /connection: live/);
+    first.child.kill('SIGTERM');
+    expect(await first.exit()).toBe(0);
+
+    rmSync(join(dir, '.wtt', 'hub'), { recursive: true, force: true });
+    const second = startUp(env);
+    await second.waitFor('stdout', new RegExp(`does not know ${firstId} \\(its data was reset\\)`));
+    const secondId = /agent-[0-9a-f]{12}/.exec(await second.waitFor('stdout', /agent: agent-[0-9a-f]{12}/))?.[0];
+    await second.waitFor('stderr', /connection: live/);
+    expect(secondId).not.toBe(firstId);
+    expect(readFileSync(join(dir, '.env'), 'utf8')).toContain(`WTT_AGENT_ID=${secondId}`);
+    second.child.kill('SIGTERM');
+    expect(await second.exit()).toBe(0);
   });
 
   it('refuses with a clear message when the hub port is held by something that is not a wtt hub', async () => {
