@@ -11,11 +11,21 @@
  * The socket lives in a spawned child `socket` (it must outlive `connecting` into `open`); every event
  * it sends carries the dial `gen`, and events of an older dial are ignored.
  */
-import { and, assign, cancel, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup, spawnChild, stopChild, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { and, assign, cancel, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup, spawnChild, stopChild, type ActorRefFrom, type AnyActorRef, type SnapshotFrom } from 'xstate';
 import type { ServerFrame } from '../src/protocol/frames.js';
+import { isWttError } from '../src/errors.js';
+import type { Secret } from '../src/onboarding/secret.js';
 import { BACKOFF_DEFAULTS, backoffDelayMs } from './backoff.js';
 
+/** Who the link authenticates as; the token is a `Secret`, so snapshots and inspector events never carry it. */
+export interface ConnectionAuth {
+  agentId: string;
+  token: Secret | undefined;
+}
+
 export interface ConnectionInput {
+  /** Passed on to the socket, catch-up and poll actors (the runtime system sets it from onboarding). */
+  auth?: ConnectionAuth | undefined;
   heartbeatMs: number;
   livenessMs: number;
   pollIntervalMs: number;
@@ -26,6 +36,8 @@ export interface ConnectionInput {
   pollAfterMs?: number | undefined;
   /** Live frames kept while catching up; beyond it they are dropped and catch-up runs again. */
   maxBuffer?: number | undefined;
+  /** How long `unauthorized` waits before trying the token again (default 5 min). */
+  authRecheckMs?: number | undefined;
   /** [0, 1) — full jitter. Tests pass a deterministic one. */
   random?: (() => number) | undefined;
 }
@@ -40,10 +52,13 @@ export interface ConnectionSettings {
   pollAfterFailures: number;
   pollAfterMs: number;
   maxBuffer: number;
+  /** How long `unauthorized` waits before trying the token again (a fixed token is noticed). */
+  authRecheckMs: number;
 }
 
 export interface ConnectionContext {
   cfg: ConnectionSettings;
+  auth: ConnectionAuth | undefined;
   random: () => number;
   /** Dial number; events of older dials are ignored. */
   gen: number;
@@ -69,16 +84,39 @@ export type SocketEvent =
   | { type: 'SOCKET.FRAME'; gen: number; frame: ServerFrame }
   | { type: 'SOCKET.ACTIVITY'; gen: number }
   | { type: 'SOCKET.CLOSED'; gen: number; code: number; reason: string; clean: boolean }
-  | { type: 'SOCKET.FAILED'; gen: number; reason: string };
+  | { type: 'SOCKET.FAILED'; gen: number; reason: string; code?: string | undefined };
+
+/** Asks for the authenticated socket; answered with `SOCKET.CURRENT` to `replyTo` (by the socket actor when open). */
+export interface SocketGet {
+  type: 'SOCKET.GET';
+  requestId: string;
+  replyTo: AnyActorRef;
+}
+
+/** The answer to `SOCKET.GET`: the socket object (undefined when not authenticated). */
+export interface SocketCurrent<S = unknown> {
+  type: 'SOCKET.CURRENT';
+  requestId: string;
+  socket: S | undefined;
+}
 
 /** Commands the machine sends to the socket actor. */
-export type SocketCommand = { type: 'PING' };
+export type SocketCommand = { type: 'PING' } | SocketGet;
+
+/** What the socket, catch-up and poll actors get. */
+export interface DialInput {
+  gen: number;
+  auth: ConnectionAuth | undefined;
+}
 
 export type ConnectionEvent =
   | SocketEvent
   | { type: 'HEARTBEAT' }
   | { type: 'LIVENESS_EXPIRED' }
   | { type: 'NO_OPEN_DEADLINE' }
+  | SocketGet
+  /** Try again now (from `unauthorized`, e.g. after the token was fixed). */
+  | { type: 'RETRY' }
   | { type: 'STOP' };
 
 export type ConnectionEmitted =
@@ -86,7 +124,8 @@ export type ConnectionEmitted =
   | { type: 'catchUp.done'; result: CatchUpResult }
   | { type: 'poll.done'; result: PollOnceResult }
   | { type: 'poll.failed'; reason: string }
-  | { type: 'buffer.overflow'; limit: number };
+  | { type: 'buffer.overflow'; limit: number }
+  | { type: 'auth.rejected'; reason: string };
 
 export interface CatchUpResult {
   delivered: number;
@@ -108,6 +147,7 @@ export function connectionSettings(input: ConnectionInput): ConnectionSettings {
     pollAfterFailures: input.pollAfterFailures ?? BACKOFF_DEFAULTS.pollAfterFailures,
     pollAfterMs: input.pollAfterMs ?? BACKOFF_DEFAULTS.pollAfterMs,
     maxBuffer: input.maxBuffer ?? 10_000,
+    authRecheckMs: input.authRecheckMs ?? 5 * 60_000,
   };
 }
 
@@ -128,6 +168,12 @@ const reasonOf = (ev: { type: string }): string => {
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
+/** A refused token (HTTP 401/403, or the socket's auth answer): a configuration error, not a network one. */
+const isAuthRejected = (ev: { type: string }): boolean => {
+  if ('error' in ev) return isWttError((ev as { error: unknown }).error, 'WTT_ERR_AUTH_REJECTED');
+  return ev.type === 'SOCKET.FAILED' && (ev as { code?: string }).code === 'WTT_ERR_AUTH_REJECTED';
+};
+
 export const connectionMachine = setup({
   types: {
     context: {} as ConnectionContext,
@@ -137,11 +183,11 @@ export const connectionMachine = setup({
   },
   actors: {
     /** Owns one WttSocket: sends SOCKET.* back, sends `ping` on PING, terminates the socket when stopped. */
-    dial: fromCallback<SocketCommand, { gen: number }, SocketEvent>(() => () => {}),
+    dial: fromCallback<SocketCommand, DialInput, SocketEvent>(() => () => {}),
     /** History after the persisted cursors for every subscribed topic, plus poll; hands messages on. */
-    catchUp: fromPromise<CatchUpResult, { gen: number }>(async () => ({ delivered: 0 })),
+    catchUp: fromPromise<CatchUpResult, DialInput>(async () => ({ delivered: 0 })),
     /** One REST poll round (polling fallback); hands messages on. */
-    pollOnce: fromPromise<PollOnceResult, void>(async () => ({ delivered: 0 })),
+    pollOnce: fromPromise<PollOnceResult, DialInput>(async () => ({ delivered: 0 })),
   },
   delays: {
     reconnectBackoff: ({ context }) => context.delayMs,
@@ -150,17 +196,28 @@ export const connectionMachine = setup({
     livenessTimeout: ({ context }) => context.cfg.livenessMs,
     stableUptime: ({ context }) => context.cfg.stableMs,
     pollAfter: ({ context }) => context.cfg.pollAfterMs,
+    authRecheck: ({ context }) => context.cfg.authRecheckMs,
   },
   guards: {
     isCurrent: ({ context, event }) => 'gen' in event && event.gen === context.gen,
     shouldPoll: ({ context }) => context.failedDials + 1 >= context.cfg.pollAfterFailures || context.noOpenExpired,
     bufferOverflowed: ({ context }) => context.bufferOverflow,
+    authRejected: ({ event }) => isAuthRejected(event),
   },
   actions: {
     stopSocket: stopChild('socket'),
     nextGen: assign({ gen: ({ context }) => context.gen + 1, buffer: [], bufferOverflow: false }),
-    spawnSocket: spawnChild('dial', { id: 'socket', input: ({ context }) => ({ gen: context.gen }) }),
+    spawnSocket: spawnChild('dial', { id: 'socket', input: ({ context }) => ({ gen: context.gen, auth: context.auth }) }),
     sendPing: sendTo('socket', { type: 'PING' }),
+    /** Open: the socket actor answers with its socket. */
+    forwardSocketGet: sendTo('socket', ({ event }) => event as SocketGet),
+    /** Not open: there is no socket to give. */
+    answerNoSocket: enqueueActions(({ event }) => {
+      const e = event as SocketGet;
+      e.replyTo.send({ type: 'SOCKET.CURRENT', requestId: e.requestId, socket: undefined } satisfies SocketCurrent);
+    }),
+    noteAuthRejected: assign({ reason: ({ event }) => `the server refused this agent's token: ${reasonOf(event)}` }),
+    emitAuthRejected: emit(({ context }) => ({ type: 'auth.rejected' as const, reason: context.reason ?? 'token refused' })),
     scheduleHeartbeat: raise({ type: 'HEARTBEAT' }, { id: 'heartbeat', delay: 'heartbeatInterval' }),
     cancelHeartbeat: cancel('heartbeat'),
     armLiveness: raise({ type: 'LIVENESS_EXPIRED' }, { id: 'liveness', delay: 'livenessTimeout' }),
@@ -194,6 +251,7 @@ export const connectionMachine = setup({
   id: 'connection',
   context: ({ input }) => ({
     cfg: connectionSettings(input),
+    auth: input.auth,
     random: input.random ?? defaultRandom,
     gen: 0,
     attempt: 0,
@@ -208,6 +266,7 @@ export const connectionMachine = setup({
   initial: 'connecting',
   on: {
     STOP: { target: '.stopped' },
+    'SOCKET.GET': { actions: 'answerNoSocket' },
   },
   states: {
     connecting: {
@@ -222,6 +281,7 @@ export const connectionMachine = setup({
           { guard: 'isCurrent', target: 'backoff', actions: ['stopSocket', 'countFailedDial', 'planBackoff'] },
         ],
         'SOCKET.FAILED': [
+          { guard: and(['isCurrent', 'authRejected']), target: 'unauthorized', actions: ['stopSocket', 'noteAuthRejected'] },
           { guard: and(['isCurrent', 'shouldPoll']), target: 'polling', actions: ['stopSocket', 'countFailedDial', 'planBackoff'] },
           { guard: 'isCurrent', target: 'backoff', actions: ['stopSocket', 'countFailedDial', 'planBackoff'] },
         ],
@@ -244,6 +304,7 @@ export const connectionMachine = setup({
       initial: 'catchingUp',
       on: {
         HEARTBEAT: { actions: ['sendPing', 'scheduleHeartbeat'] },
+        'SOCKET.GET': { actions: 'forwardSocketGet' },
         'SOCKET.ACTIVITY': { guard: 'isCurrent', actions: ['cancelLiveness', 'armLiveness'] },
         // Stopping the socket actor terminates the socket: no graceful close with a dead peer.
         LIVENESS_EXPIRED: { target: 'backoff', actions: ['stopSocket', 'planBackoff'] },
@@ -255,7 +316,7 @@ export const connectionMachine = setup({
           description: 'Fetch what was missed since the persisted cursors; live frames are buffered meanwhile.',
           invoke: {
             src: 'catchUp',
-            input: ({ context }) => ({ gen: context.gen }),
+            input: ({ context }) => ({ gen: context.gen, auth: context.auth }),
             onDone: [
               {
                 guard: 'bufferOverflowed',
@@ -277,10 +338,10 @@ export const connectionMachine = setup({
                 ],
               },
             ],
-            onError: {
-              target: '#connection.backoff',
-              actions: ['stopSocket', 'planBackoff'],
-            },
+            onError: [
+              { guard: 'authRejected', target: '#connection.unauthorized', actions: ['stopSocket', 'noteAuthRejected'] },
+              { target: '#connection.backoff', actions: ['stopSocket', 'planBackoff'] },
+            ],
           },
           on: {
             'SOCKET.FRAME': { guard: 'isCurrent', actions: ['cancelLiveness', 'armLiveness', 'bufferFrame'] },
@@ -312,8 +373,13 @@ export const connectionMachine = setup({
             fetching: {
               invoke: {
                 src: 'pollOnce',
+                input: ({ context }) => ({ gen: context.gen, auth: context.auth }),
                 onDone: { target: 'waiting', actions: emit(({ event }) => ({ type: 'poll.done' as const, result: event.output })) },
-                onError: { target: 'waiting', actions: emit(({ event }) => ({ type: 'poll.failed' as const, reason: errorText(event.error) })) },
+                onError: [
+                  // A revoked token is a configuration error to tell the user, not a warning repeated forever.
+                  { guard: 'authRejected', target: '#connection.unauthorized', actions: ['stopSocket', 'noteAuthRejected'] },
+                  { target: 'waiting', actions: emit(({ event }) => ({ type: 'poll.failed' as const, reason: errorText(event.error) })) },
+                ],
               },
             },
             waiting: { after: { pollInterval: { target: 'fetching' } } },
@@ -333,11 +399,21 @@ export const connectionMachine = setup({
           },
           on: {
             'SOCKET.CLOSED': { guard: 'isCurrent', target: '.waiting', actions: ['stopSocket', 'countFailedDial', 'planBackoff'] },
-            'SOCKET.FAILED': { guard: 'isCurrent', target: '.waiting', actions: ['stopSocket', 'countFailedDial', 'planBackoff'] },
+            'SOCKET.FAILED': [
+              { guard: and(['isCurrent', 'authRejected']), target: '#connection.unauthorized', actions: ['stopSocket', 'noteAuthRejected'] },
+              { guard: 'isCurrent', target: '.waiting', actions: ['stopSocket', 'countFailedDial', 'planBackoff'] },
+            ],
             'SOCKET.FRAME': { guard: 'isCurrent', actions: 'bufferFrame' },
           },
         },
       },
+    },
+    unauthorized: {
+      description:
+        'The server refused the agent token (401/403 or a refused auth frame): a configuration error. Nothing is retried in a loop; the token is tried again after authRecheckMs or on RETRY.',
+      entry: ['cancelNoOpen', 'emitAuthRejected'],
+      after: { authRecheck: { target: 'connecting' } },
+      on: { RETRY: { target: 'connecting' } },
     },
     stopped: {
       description: 'Stopped on request; the socket is closed.',
@@ -358,6 +434,7 @@ export type ConnectionStatus =
   | { state: 'live' }
   | { state: 'backoff'; attempt: number; delayMs: number; reason?: string | undefined }
   | { state: 'polling'; attempt: number; delayMs: number; reason?: string | undefined }
+  | { state: 'unauthorized'; reason: string }
   | { state: 'stopped' };
 
 /** The status of a snapshot (pure). */
@@ -369,6 +446,7 @@ export function connectionStatus(s: ConnectionSnapshot): ConnectionStatus {
   if (s.matches({ open: 'catchingUp' })) return { state: 'catchingUp' };
   if (s.matches('open')) return { state: 'live' };
   if (s.matches('backoff')) return { state: 'backoff', attempt: c.attempt, delayMs: c.delayMs, reason: c.reason };
+  if (s.matches('unauthorized')) return { state: 'unauthorized', reason: c.reason ?? 'token refused' };
   return { state: 'polling', attempt: c.attempt, delayMs: c.delayMs, reason: c.reason };
 }
 

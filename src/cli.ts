@@ -6,6 +6,7 @@
 type Route = () => Promise<{ main(argv: string[]): Promise<number> }>;
 
 const ROUTES: Record<string, Route> = {
+  daemon: () => import('./runtime/daemon.js'),
   hub: () => import('./hub/main.js'),
   tail: () => import('./runtime/tail.js'),
   up: () => import('./runtime/up.js'),

@@ -6,6 +6,7 @@ import type { WttApi } from '../client/api.js';
 import type { WttSocket } from '../client/socket.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import type { OnboardingActor } from '../onboarding/actor.js';
 
 export interface CommandContext {
   config: Readonly<Config>;
@@ -15,4 +16,6 @@ export interface CommandContext {
   log: Logger;
   /** Shown by `config` / `whoami` (e.g. `live`, `backoff`, `not running`). */
   connectionState?: string | undefined;
+  /** The daemon's long-lived onboarding actor: `config auto` and `bind` go to it by event. */
+  onboarding?: OnboardingActor | undefined;
 }

@@ -21,6 +21,11 @@ export interface OnboardingContext {
    * "restart the daemon" hint is then left out.
    */
   reloadsConfig?: boolean | undefined;
+  /**
+   * The daemon's long-lived onboarding actor. When given, the command talks to it by event and
+   * leaves it running; otherwise a one-shot actor is started and stopped.
+   */
+  actor?: OnboardingActor | undefined;
 }
 
 const UNSET = '(unset)';
@@ -71,13 +76,32 @@ function commandLog(log: Logger): Logger {
   return log.isLevelEnabled('debug') ? log : log.child({}, { level: 'error' });
 }
 
-/** Runs the machine until `done` holds for its snapshot, then stops it. */
+/** Runs the machine until `done` holds for its snapshot, then stops it (unless it is the daemon's own). */
 async function settle(actor: OnboardingActor, ctx: OnboardingContext, done: (s: ReturnType<OnboardingActor['getSnapshot']>) => boolean) {
   try {
     return await waitFor(actor, done, { timeout: ctx.config.httpTimeoutMs + SETTLE_MARGIN_MS });
   } finally {
-    actor.stop();
+    if (actor !== ctx.actor) actor.stop();
   }
+}
+
+/** The daemon's actor, told what the command wants; or a fresh one-shot actor. */
+function actorFor(ctx: OnboardingContext, wants: 'configAuto' | 'bind'): OnboardingActor {
+  const own = ctx.actor;
+  if (!own) {
+    const actor = startOnboarding({ config: ctx.config, log: commandLog(ctx.log) });
+    actor.send({ type: wants === 'bind' ? 'BIND' : 'START' });
+    return actor;
+  }
+  if (wants === 'bind') {
+    own.send({ type: 'BIND' });
+  } else {
+    const snap = own.getSnapshot();
+    if (snap.matches({ identity: 'fallback' })) own.send({ type: 'RETRY_REGISTER' });
+    else if (snap.matches({ identity: 'unregistered' })) own.send({ type: 'REGISTER' });
+    own.send({ type: 'DETECT_ROUTE' });
+  }
+  return own;
 }
 
 function identityLines(s: OnboardingMachineContext, registered: boolean, config: Readonly<Config>): string[] {
@@ -112,14 +136,15 @@ function routeLines(s: OnboardingMachineContext, configured: boolean, config: Re
 
 /** `config auto` / `init` / `setup`: register if needed, detect the chat route, write `.env`. */
 export async function configAuto(ctx: OnboardingContext): Promise<string> {
-  const actor = startOnboarding({ config: ctx.config, log: commandLog(ctx.log) });
-  actor.send({ type: 'START' });
+  const before = ctx.actor?.getSnapshot().context;
+  const actor = actorFor(ctx, 'configAuto');
   const snap = await settle(
     actor,
     ctx,
     (s) => (s.matches({ identity: 'registered' }) || s.matches({ identity: 'fallback' })) && (s.matches({ route: 'configured' }) || s.matches({ route: 'manual' })),
   );
-  const s = snap.context;
+  // The daemon's actor remembers earlier writes: report only this command's.
+  const s = before ? { ...snap.context, savedKeys: snap.context.savedKeys.slice(before.savedKeys.length), saveErrors: snap.context.saveErrors.slice(before.saveErrors.length) } : snap.context;
   const lines = [...identityLines(s, snap.matches({ identity: 'registered' }), ctx.config), ...routeLines(s, snap.matches({ route: 'configured' }), ctx.config)];
   for (const err of s.saveErrors) lines.push(`⚠️ Could not save ${err}`);
   if (s.savedKeys.length > 0) {
@@ -138,8 +163,7 @@ export async function bind(ctx: OnboardingContext): Promise<string> {
       message: `WTT_AGENT_ID is not set in ${ctx.config.envFile}: run \`wtt config auto\` first to register this agent.`,
     });
   }
-  const actor = startOnboarding({ config: ctx.config, log: commandLog(ctx.log) });
-  actor.send({ type: 'BIND' });
+  const actor = actorFor(ctx, 'bind');
   const snap = await settle(actor, ctx, (s) => s.matches({ bind: 'codeIssued' }) || s.matches({ bind: 'failed' }) || s.matches({ bind: 'refused' }));
   const s = snap.context;
   if (!snap.matches({ bind: 'codeIssued' }) || !s.claimCode) {

@@ -39,7 +39,8 @@ export type ControlResponse = z.infer<typeof ControlResponse>;
 
 export interface ControlServerOptions {
   path: string;
-  agentId: string;
+  /** The agent served (a function when it may change while the server runs). */
+  agentId: string | (() => string);
   handle(argv: string[]): Promise<{ text: string; exitCode: 0 | 1 | 2 }>;
   log?: Logger | undefined;
 }
@@ -58,6 +59,11 @@ function readLine(sock: Socket, maxBytes: number, onLine: (line: string) => void
       onTooBig();
     }
   });
+}
+
+/** Does a daemon answer on this control socket? (A file left by a crashed daemon does not.) */
+export function daemonAnswers(path: string): Promise<boolean> {
+  return existsSync(path) ? probe(path) : Promise.resolve(false);
 }
 
 /** Is something answering on this socket path? (A file left by a crashed daemon is not.) */
@@ -106,7 +112,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Se
     }
     const req = ControlRequest.safeParse(raw);
     if (!req.success) return { text: 'control request has the wrong shape', exitCode: 1 };
-    if (req.data.agent_id !== opts.agentId) return { mismatch: true };
+    if (req.data.agent_id !== (typeof opts.agentId === 'function' ? opts.agentId() : opts.agentId)) return { mismatch: true };
     try {
       return await opts.handle(req.data.argv);
     } catch (e) {

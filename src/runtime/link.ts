@@ -1,9 +1,12 @@
 /**
  * The link: the connection machine wired to the real WttSocket, WttApi, state store and intake.
- * Used by `wtt tail` now and by the daemon later.
+ *
+ * `connectionWiring()` gives the `connection` child of the runtime's actor system: the machine with
+ * its socket, catch-up and poll actors, plus `attach(ref)` that routes what the machine emits
+ * (frames → intake, warnings → log). `Link` runs that same logic alone, for `wtt tail` and tests:
  *
  *   const link = new Link({ config, onMessage: (m) => … });
- *   link.onStatus((s) => …);   // or: for await (const s of link.status()) …
+ *   link.onStatus((s) => …);
  *   link.start();  …  await link.stop();
  */
 import { createActor, fromCallback, fromPromise, type Actor } from 'xstate';
@@ -12,12 +15,17 @@ import {
   connectionStatus,
   sameStatus,
   type CatchUpResult,
+  type ConnectionActorRef,
+  type ConnectionAuth,
   type ConnectionInput,
   type ConnectionStatus,
+  type DialInput,
   type PollOnceResult,
   type SocketCommand,
+  type SocketCurrent,
   type SocketEvent,
 } from '../../machines/connection.machine.js';
+import { Secret } from '../onboarding/secret.js';
 import type { ServerFrame } from '../protocol/index.js';
 import { WttApi } from '../client/api.js';
 import { WttSocket } from '../client/socket.js';
@@ -69,8 +77,10 @@ export function connectionInput(
   config: Pick<LinkConfig, 'heartbeatMs' | 'livenessMs' | 'pollIntervalMs'>,
   tuning: LinkTuning = {},
   random: () => number = Math.random,
+  auth?: ConnectionAuth | undefined,
 ): ConnectionInput {
   return {
+    auth,
     heartbeatMs: config.heartbeatMs,
     livenessMs: config.livenessMs,
     pollIntervalMs: config.pollIntervalMs,
@@ -83,6 +93,140 @@ export function connectionInput(
   };
 }
 
+export interface ConnectionWiringOptions {
+  config: Pick<LinkConfig, 'apiUrl' | 'wsUrl' | 'httpTimeoutMs' | 'bearerToken'>;
+  store: StateStore;
+  intake: Intake;
+  /** Every server frame other than `new_message` and `action_result` (task_status, typing, …), live only. */
+  onFrame?: ((f: ServerFrame) => void) | undefined;
+  log?: Logger | undefined;
+  tuning?: LinkTuning | undefined;
+}
+
+export interface ConnectionWiring {
+  /** The connection machine with its real actors: the `connection` child of the runtime system. */
+  logic: typeof connectionMachine;
+  /** Routes what one running connection actor emits; returns the detach function. */
+  attach(ref: ConnectionActorRef): () => void;
+  /** The REST client of an identity (one per agent id and token). */
+  apiFor(auth: ConnectionAuth): WttApi;
+}
+
+/** The connection machine wired to the real socket, REST client, store and intake. */
+export function connectionWiring(opts: ConnectionWiringOptions): ConnectionWiring {
+  const { config, store, intake, log } = opts;
+  const tuning = opts.tuning ?? {};
+  const apis = new Map<string, { token: string | undefined; api: WttApi }>();
+  let features: readonly string[] | undefined;
+  let lastAuth: ConnectionAuth | undefined;
+  const secretsOf = (auth: ConnectionAuth | undefined) => [auth?.token?.reveal(), config.bearerToken];
+
+  const apiFor = (auth: ConnectionAuth): WttApi => {
+    const token = auth.token?.reveal();
+    const known = apis.get(auth.agentId);
+    if (known && known.token === token) return known.api;
+    const api = new WttApi({ apiUrl: config.apiUrl, agentId: auth.agentId, agentToken: token, bearerToken: config.bearerToken, timeoutMs: config.httpTimeoutMs });
+    apis.set(auth.agentId, { token, api });
+    return api;
+  };
+  const needAuth = (auth: ConnectionAuth | undefined): ConnectionAuth => {
+    if (!auth) throw new WttError('WTT_ERR_NO_AGENT', { message: 'no agent id: set WTT_AGENT_ID (and WTT_AGENT_TOKEN) or run `wtt config auto`' });
+    lastAuth = auth;
+    return auth;
+  };
+
+  const dial = fromCallback<SocketCommand, DialInput, SocketEvent>(({ input, sendBack, receive }) => {
+    const gen = input.gen;
+    const auth = needAuth(input.auth);
+    const wsUrl = `${config.wsUrl.replace(/\/+$/, '')}/${encodeURIComponent(auth.agentId)}`;
+    const sock = new WttSocket({ url: wsUrl, token: auth.token?.reveal(), timeoutMs: tuning.socketTimeoutMs });
+    let authed = false;
+    let ended = false;
+    const end = (ev: SocketEvent) => {
+      if (ended) return;
+      ended = true;
+      sendBack(ev);
+    };
+    sock.on('open', () => sendBack({ type: 'SOCKET.OPENED', gen }));
+    sock.on('frame', (frame) => sendBack({ type: 'SOCKET.FRAME', gen, frame }));
+    sock.on('pong', () => sendBack({ type: 'SOCKET.ACTIVITY', gen }));
+    sock.on('unknown', () => sendBack({ type: 'SOCKET.ACTIVITY', gen }));
+    sock.on('invalid', (reason) => {
+      intake.invalid(reason, 'frame');
+      sendBack({ type: 'SOCKET.ACTIVITY', gen });
+    });
+    // Before auth, open() reports the failure (with the better reason).
+    sock.on('close', (info) => {
+      if (authed) end({ type: 'SOCKET.CLOSED', gen, code: info.code, reason: info.reason, clean: info.clean });
+    });
+    const ac = new AbortController();
+    sock.open(ac.signal).then(
+      () => {
+        authed = true;
+        sendBack({ type: 'SOCKET.AUTHENTICATED', gen });
+      },
+      (e: unknown) =>
+        end({ type: 'SOCKET.FAILED', gen, reason: e instanceof Error ? e.message : String(e), code: e instanceof WttError ? e.code : undefined }),
+    );
+    receive((cmd) => {
+      if (cmd.type === 'PING') sock.ping();
+      else if (cmd.type === 'SOCKET.GET') {
+        cmd.replyTo.send({ type: 'SOCKET.CURRENT', requestId: cmd.requestId, socket: sock.isOpen ? sock : undefined } satisfies SocketCurrent<WttSocket>);
+      }
+    });
+    return () => {
+      ended = true;
+      ac.abort();
+      sock.terminate();
+    };
+  });
+
+  const catchUpActor = fromPromise<CatchUpResult, DialInput>(async ({ input, signal }) => {
+    const api = apiFor(needAuth(input.auth));
+    if (!features) features = await serverFeatures(api, signal);
+    const r = await catchUp({ api, intake, store, log, signal, features, pageLimit: tuning.pageLimit });
+    return { delivered: r.delivered };
+  });
+
+  const pollOnce = fromPromise<PollOnceResult, DialInput>(async ({ input, signal }) => {
+    const api = apiFor(needAuth(input.auth));
+    // Polling before the first catch-up ever ran (hub down at first start): start from now here too.
+    const fresh = !isInitialized(store);
+    const delivered = await drainPoll({ api, intake, log, signal, pageLimit: tuning.pageLimit, skipAll: fresh });
+    if (fresh) markInitialized(store);
+    return { delivered };
+  });
+
+  const attach = (ref: ConnectionActorRef): (() => void) => {
+    const subs = [
+      ref.on('frame', ({ frame }) => {
+        if (frame.type === 'new_message') intake.accept(frame.message, 'live');
+        else if (frame.type !== 'action_result') {
+          try {
+            opts.onFrame?.(frame);
+          } catch (e) {
+            log?.error({ err: e instanceof Error ? e.message : String(e), frame_type: frame.type }, 'frame listener failed');
+          }
+        }
+      }),
+      ref.on('poll.failed', ({ reason }) => log?.warn({ reason: scrubSecrets(reason, secretsOf(lastAuth)) }, 'poll failed; retrying at the next interval')),
+      ref.on('buffer.overflow', ({ limit }) => log?.warn({ limit }, 'live frames overflowed the catch-up buffer; catching up again')),
+      ref.on('auth.rejected', ({ reason }) =>
+        log?.error({ reason: scrubSecrets(reason, secretsOf(lastAuth)) }, 'the WTT server refused this agent token: fix WTT_AGENT_TOKEN (or run `wtt config auto`); not retrying in a loop'),
+      ),
+    ];
+    return () => {
+      for (const s of subs) s.unsubscribe();
+    };
+  };
+
+  return { logic: connectionMachine.provide({ actors: { dial, catchUp: catchUpActor, pollOnce } }), attach, apiFor };
+}
+
+/**
+ * The connection alone (no actor system): `wtt tail` and the connection tests. Publishes each
+ * visible status change once, to `onStatus` listeners.
+ */
 export class Link {
   readonly store: StateStore;
   readonly api: WttApi;
@@ -92,25 +236,17 @@ export class Link {
   private readonly actor: Actor<typeof connectionMachine>;
   private readonly listeners = new Set<StatusListener>();
   private current: ConnectionStatus | undefined;
-  private liveSocket: WttSocket | undefined;
-  private features: readonly string[] | undefined;
   private started = false;
   private readonly secrets: ReadonlyArray<string | undefined>;
-  private readonly stoppedPromise: Promise<void>;
-  private resolveStopped!: () => void;
-  /** Every status published, in order (bounded; for tests and `wtt status`). */
-  readonly history: ConnectionStatus[] = [];
+  private socketRequests = 0;
 
   constructor(opts: LinkOptions) {
     const { config } = opts;
     if (!config.agentId) throw new WttError('WTT_ERR_NO_AGENT', { message: 'no agent id: set WTT_AGENT_ID (and WTT_AGENT_TOKEN) or run `wtt config auto`' });
-    const agentId = config.agentId;
+    const auth: ConnectionAuth = { agentId: config.agentId, token: Secret.of(config.agentToken) };
     this.log = opts.log;
     this.ownsStore = !opts.store;
     this.store = opts.store ?? StateStore.open({ stateDir: config.stateDir, log: opts.log });
-    this.api =
-      opts.api ??
-      new WttApi({ apiUrl: config.apiUrl, agentId, agentToken: config.agentToken, bearerToken: config.bearerToken, timeoutMs: config.httpTimeoutMs });
     this.secrets = [config.agentToken, config.bearerToken];
     this.intake = new Intake({ store: this.store, onMessage: opts.onMessage, log: opts.log, secrets: this.secrets });
     if (config.livenessMs <= config.heartbeatMs) {
@@ -119,84 +255,13 @@ export class Link {
         'WTT_LIVENESS_S is not longer than WTT_HEARTBEAT_S: the link will be declared dead before a pong can arrive',
       );
     }
-    this.stoppedPromise = new Promise((r) => (this.resolveStopped = r));
-    const tuning = opts.tuning ?? {};
-    const wsUrl = `${config.wsUrl.replace(/\/+$/, '')}/${encodeURIComponent(agentId)}`;
-
-    const dial = fromCallback<SocketCommand, { gen: number }, SocketEvent>(({ input, sendBack, receive }) => {
-      const gen = input.gen;
-      const sock = new WttSocket({ url: wsUrl, token: config.agentToken, timeoutMs: tuning.socketTimeoutMs });
-      let authed = false;
-      let ended = false;
-      const end = (ev: SocketEvent) => {
-        if (ended) return;
-        ended = true;
-        sendBack(ev);
-      };
-      sock.on('open', () => sendBack({ type: 'SOCKET.OPENED', gen }));
-      sock.on('frame', (frame) => sendBack({ type: 'SOCKET.FRAME', gen, frame }));
-      sock.on('pong', () => sendBack({ type: 'SOCKET.ACTIVITY', gen }));
-      sock.on('unknown', () => sendBack({ type: 'SOCKET.ACTIVITY', gen }));
-      sock.on('invalid', (reason) => {
-        this.intake.invalid(reason, 'frame');
-        sendBack({ type: 'SOCKET.ACTIVITY', gen });
-      });
-      // Before auth, open() reports the failure (with the better reason).
-      sock.on('close', (info) => {
-        if (this.liveSocket === sock) this.liveSocket = undefined;
-        if (authed) end({ type: 'SOCKET.CLOSED', gen, code: info.code, reason: info.reason, clean: info.clean });
-      });
-      const ac = new AbortController();
-      sock.open(ac.signal).then(
-        () => {
-          authed = true;
-          this.liveSocket = sock;
-          sendBack({ type: 'SOCKET.AUTHENTICATED', gen });
-        },
-        (e: unknown) => end({ type: 'SOCKET.FAILED', gen, reason: e instanceof Error ? e.message : String(e) }),
-      );
-      receive((cmd) => {
-        if (cmd.type === 'PING') sock.ping();
-      });
-      return () => {
-        ended = true;
-        ac.abort();
-        if (this.liveSocket === sock) this.liveSocket = undefined;
-        sock.terminate();
-      };
-    });
-
-    const catchUpActor = fromPromise<CatchUpResult, { gen: number }>(async ({ signal }) => {
-      if (!this.features) this.features = await serverFeatures(this.api, signal);
-      const r = await catchUp({ api: this.api, intake: this.intake, store: this.store, log: this.log, signal, features: this.features, pageLimit: tuning.pageLimit });
-      return { delivered: r.delivered };
-    });
-
-    const pollOnce = fromPromise<PollOnceResult, void>(async ({ signal }) => {
-      // Polling before the first catch-up ever ran (hub down at first start): start from now here too.
-      const fresh = !isInitialized(this.store);
-      const delivered = await drainPoll({ api: this.api, intake: this.intake, log: this.log, signal, pageLimit: tuning.pageLimit, skipAll: fresh });
-      if (fresh) markInitialized(this.store);
-      return { delivered };
-    });
-
-    const machine = connectionMachine.provide({ actors: { dial, catchUp: catchUpActor, pollOnce } });
-    this.actor = createActor(machine, {
-      input: connectionInput(config, tuning, opts.random ?? Math.random),
+    const wiring = connectionWiring({ config, store: this.store, intake: this.intake, onFrame: opts.onFrame, log: opts.log, tuning: opts.tuning });
+    this.api = opts.api ?? wiring.apiFor(auth);
+    this.actor = createActor(wiring.logic, {
+      input: connectionInput(config, opts.tuning ?? {}, opts.random ?? Math.random, auth),
       systemId: 'connection',
     });
-    this.actor.on('frame', ({ frame }) => {
-      if (frame.type === 'new_message') this.intake.accept(frame.message, 'live');
-      else if (frame.type !== 'action_result') {
-        try {
-          opts.onFrame?.(frame);
-        } catch (e) {
-          this.log?.error({ err: e instanceof Error ? e.message : String(e), frame_type: frame.type }, 'frame listener failed');
-        }
-      }
-    });
-    this.actor.on('poll.failed', ({ reason }) => this.log?.warn({ reason: scrubSecrets(reason, this.secrets) }, 'poll failed; retrying at the next interval'));
-    this.actor.on('buffer.overflow', ({ limit }) => this.log?.warn({ limit }, 'live frames overflowed the catch-up buffer; catching up again'));
+    wiring.attach(this.actor);
     this.actor.subscribe({
       next: (snap) => this.publish(connectionStatus(snap)),
       error: (e) => this.log?.error({ err: e instanceof Error ? e.message : String(e) }, 'connection actor failed'),
@@ -209,8 +274,6 @@ export class Link {
     const s = 'reason' in status && status.reason ? { ...status, reason: scrubSecrets(status.reason, this.secrets) } : status;
     if (sameStatus(this.current, s)) return;
     this.current = s;
-    this.history.push(s);
-    if (this.history.length > 10_000) this.history.splice(0, this.history.length - 10_000);
     for (const l of [...this.listeners]) {
       try {
         l(s);
@@ -220,9 +283,23 @@ export class Link {
     }
   }
 
-  /** The socket while the link is authenticated (for WS-first commands), else undefined. */
-  get socket(): WttSocket | undefined {
-    return this.liveSocket?.isOpen ? this.liveSocket : undefined;
+  /** The authenticated socket, asked of the connection actor by event (undefined when not live). */
+  socket(timeoutMs = 1_000): Promise<WttSocket | undefined> {
+    const requestId = `link-${++this.socketRequests}`;
+    return new Promise((resolve) => {
+      const replyTo = createActor(
+        fromCallback<SocketCurrent<WttSocket>>(({ receive }) => {
+          receive((e) => finish(e.socket));
+        }),
+      ).start();
+      const t = setTimeout(() => finish(undefined), timeoutMs);
+      const finish = (s: WttSocket | undefined) => {
+        clearTimeout(t);
+        replyTo.stop();
+        resolve(s);
+      };
+      this.actor.send({ type: 'SOCKET.GET', requestId, replyTo });
+    });
   }
 
   get status(): ConnectionStatus | undefined {
@@ -237,35 +314,6 @@ export class Link {
   onStatus(l: StatusListener): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
-  }
-
-  /** Status changes as an async iterable (each caller gets its own queue; ends at stop). */
-  statusStream(): AsyncIterable<ConnectionStatus> {
-    const queue: ConnectionStatus[] = [];
-    let wake: (() => void) | undefined;
-    let done = false;
-    const off = this.onStatus((s) => {
-      queue.push(s);
-      if (s.state === 'stopped') done = true;
-      wake?.();
-    });
-    return {
-      [Symbol.asyncIterator]: () => ({
-        next: async (): Promise<IteratorResult<ConnectionStatus>> => {
-          while (queue.length === 0 && !done) await new Promise<void>((r) => (wake = r));
-          const v = queue.shift();
-          if (v === undefined) {
-            off();
-            return { value: undefined, done: true };
-          }
-          return { value: v, done: false };
-        },
-        return: async (): Promise<IteratorResult<ConnectionStatus>> => {
-          off();
-          return { value: undefined, done: true };
-        },
-      }),
-    };
   }
 
   /** Resolves when `status` satisfies `pred` (now or later); rejects after `timeoutMs`. */
@@ -300,11 +348,5 @@ export class Link {
     }
     this.publish({ state: 'stopped' });
     if (this.ownsStore) this.store.close();
-    this.resolveStopped();
-  }
-
-  /** Resolves once `stop()` has finished. */
-  closed(): Promise<void> {
-    return this.stoppedPromise;
   }
 }

@@ -1,17 +1,17 @@
 /**
  * `wtt up`: the main job. Starts the embedded local hub (unless WTT_API_URL names another server),
- * makes sure this agent is registered, then runs the daemon: the connection and lossless intake,
- * printing each message as it arrives and each connection state change.
+ * then runs the runtime's actor system (src/runtime/system.ts): onboarding registers the agent if
+ * needed, the connection keeps the lossless link, each message is printed once as it arrives, and
+ * each connection state change goes to stderr. `wtt daemon` is the same without the hub.
  */
-import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { deriveWsUrl, loadConfig, localHubUrl, type Config } from '../config.js';
 import { WttError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Message } from '../protocol/index.js';
 import type { ConnectionStatus } from '../../machines/connection.machine.js';
+import { controlSocketPath, daemonAnswers } from './control.js';
 import { prelude } from './prelude.js';
-import { Link } from './link.js';
 import { runUntilSignal } from './until-signal.js';
 
 export const UP_USAGE = `usage: wtt up [--no-hub] [--json]
@@ -92,66 +92,41 @@ function withServer(config: Readonly<Config>, url: string): Readonly<Config> {
   return Object.freeze({ ...config, apiUrl: url, wsUrl: deriveWsUrl(url) });
 }
 
-/** Registers this agent (through `config auto`) when it has no id, or when the hub we started forgot it. */
-async function ensureAgent(config: Readonly<Config>, log: Logger, out: (s: string) => void, hub: RunningHub | undefined): Promise<Readonly<Config>> {
-  let current = config;
-  if (config.agentId && hub?.knows && !hub.knows(config.agentId)) {
-    if (process.env.WTT_AGENT_ID || process.env.WTT_AGENT_TOKEN) {
-      throw new WttError('WTT_ERR_NO_AGENT', {
-        message: `the local hub does not know ${config.agentId} (its data was reset), and WTT_AGENT_ID/WTT_AGENT_TOKEN are set in the environment: unset them to register a new agent`,
-      });
-    }
-    out(`⚠️ The local hub does not know ${config.agentId} (its data was reset): registering a new agent.`);
-    current = withServer(loadConfig({ env: { ...process.env, WTT_AGENT_ID: '', WTT_AGENT_TOKEN: '' } }), config.apiUrl);
+/**
+ * The agent this run starts with: the configured one, or none when the hub this process started
+ * forgot it (its data was reset): onboarding then registers a new one.
+ */
+function startingIdentity(config: Readonly<Config>, out: (s: string) => void, hub: RunningHub | undefined): Readonly<Config> {
+  if (!config.agentId || !hub?.knows || hub.knows(config.agentId)) return config;
+  if (process.env.WTT_AGENT_ID || process.env.WTT_AGENT_TOKEN) {
+    throw new WttError('WTT_ERR_NO_AGENT', {
+      message: `the local hub does not know ${config.agentId} (its data was reset), and WTT_AGENT_ID/WTT_AGENT_TOKEN are set in the environment: unset them to register a new agent`,
+    });
   }
-  if (current.agentId) return current;
-  const { configAuto } = await import('../onboarding/commands.js');
-  // This process is the daemon and reloads the values itself.
-  out(await configAuto({ config: current, log, reloadsConfig: true }));
-  const next = withServer(loadConfig(), config.apiUrl);
-  if (!next.agentId) throw new WttError('WTT_ERR_NO_AGENT', { message: 'registration did not complete: see the lines above' });
-  return next;
+  out(`⚠️ The local hub does not know ${config.agentId} (its data was reset): registering a new agent.`);
+  return Object.freeze({ ...config, agentId: undefined, agentToken: undefined });
 }
 
-/** `wtt <command words>` from other processes, run here with the live link (WS-first) and its state. */
-async function serveCommands(config: Readonly<Config>, link: Link, log: Logger): Promise<Server | undefined> {
-  const { startControlServer, controlSocketPath } = await import('./control.js');
-  const cmdLog = log.child({ systemId: 'commands' });
-  return startControlServer({
-    path: controlSocketPath(config.stateDir),
-    agentId: config.agentId ?? '',
-    log: cmdLog,
-    handle: async (argv) => {
-      const { parseArgv } = await import('../commands/grammar.js');
-      const { isUsageError } = await import('../commands/usage.js');
-      const { run } = await import('../commands/run.js');
-      let cmd;
-      try {
-        cmd = parseArgv(argv);
-      } catch (e) {
-        if (isUsageError(e)) return { text: e.message, exitCode: 2 };
-        throw e;
-      }
-      return run(cmd, { config, api: link.api, socket: link.socket, log: cmdLog, connectionState: link.status?.state ?? 'starting' });
-    },
-  });
+export interface DaemonFlags {
+  hub: boolean;
+  json: boolean;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const pre = prelude('up', UP_USAGE, argv, parseUpArgs);
-  if (!pre.ok) return pre.exitCode;
-  const flags: UpFlags = pre.flags;
-  let config: Readonly<Config> = pre.config;
+/** `wtt up` and `wtt daemon`: the actor system (with the embedded hub unless `hub` is false). */
+export async function runDaemon(name: 'up' | 'daemon', flags: DaemonFlags, initial: Readonly<Config>): Promise<number> {
+  let config = initial;
   const log = createLogger({ level: config.logLevel, name: 'wtt' });
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const err = (s: string) => process.stderr.write(`${s}\n`);
 
+  if (await daemonAnswers(controlSocketPath(config.stateDir))) {
+    err(`wtt ${name}: another wtt daemon is already running for this state dir (${controlSocketPath(config.stateDir)})`);
+    return 1;
+  }
   let hub: RunningHub | undefined;
-  let link: Link | undefined;
-  let control: Server | undefined;
+  let runtime: import('./system.js').Runtime | undefined;
   const shutdown = async () => {
-    await new Promise<void>((resolve) => (control ? control.close(() => resolve()) : resolve()));
-    await link?.stop().catch(() => undefined);
+    await runtime?.stop().catch(() => undefined);
     await hub?.close().catch(() => undefined);
   };
   try {
@@ -162,26 +137,41 @@ export async function main(argv: string[]): Promise<number> {
     } else {
       out(`hub: not started; using ${config.apiUrl}`);
     }
-    config = await ensureAgent(config, log, out, hub);
+    config = startingIdentity(config, out, hub);
+    const { createRuntime } = await import('./system.js');
+    const registering = !config.agentId;
+    if (registering) out(`agent: none configured yet: registering on ${config.apiUrl} (retrying by itself until the server answers)`);
     const active = config;
-    link = new Link({
+    let announced = false;
+    runtime = createRuntime({
       config: active,
-      log: log.child({ systemId: 'connection' }),
+      log,
       onMessage: (m) => out(flags.json ? JSON.stringify(m) : messageText(m)),
+      onStatus: (s) => {
+        err(statusText(s));
+        const agentId = runtime?.status().agentId;
+        if (!announced && agentId) {
+          announced = true;
+          out(`agent: ${agentId}${registering ? ` (registered; saved to ${active.envFile})` : ''} · state in ${active.stateDir}`);
+          out(`try:   bin/wtt create demo "a first topic"   ·   bin/wtt list   ·   bin/wtt help`);
+        }
+      },
     });
-    link.onStatus((s) => err(statusText(s)));
-    control = await serveCommands(active, link, log);
-    out(`agent: ${active.agentId} · state in ${active.stateDir}`);
-    out(`try:   bin/wtt create demo "a first topic"   ·   bin/wtt list   ·   bin/wtt help`);
   } catch (e) {
-    err(`wtt up: ${e instanceof Error ? e.message : String(e)}`);
+    err(`wtt ${name}: ${e instanceof Error ? e.message : String(e)}`);
     await shutdown();
     return 1;
   }
-  const running = link;
+  const running = runtime;
   return runUntilSignal({
     start: () => running.start(),
     shutdown,
-    onSignal: () => err('wtt up: stopping'),
+    onSignal: () => err(`wtt ${name}: stopping`),
   });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const pre = prelude('up', UP_USAGE, argv, parseUpArgs);
+  if (!pre.ok) return pre.exitCode;
+  return runDaemon('up', pre.flags, pre.config);
 }

@@ -40,7 +40,7 @@ describe('Link against the hub', () => {
     const sent = await api(h, b).publish({ topic_id: topic.id, content: 'hello alice' });
     await until(() => got.length >= 1, 5_000, 'the pushed message');
     expect(got.map((m) => [m.id, m.content, m.sender_id])).toEqual([[sent.id, 'hello alice', b.agent_id]]);
-    expect(link.socket?.isOpen).toBe(true);
+    expect((await link.socket())?.isOpen).toBe(true);
     expect(link.counts).toMatchObject({ delivered: 1, invalid: 0 });
   });
 

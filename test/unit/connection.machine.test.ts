@@ -523,6 +523,7 @@ describe('connectionMachine', () => {
       pollAfterFailures: 3,
       pollAfterMs: 30_000,
       maxBuffer: 10_000,
+      authRecheckMs: 300_000,
     });
   });
 

@@ -1,0 +1,63 @@
+/**
+ * The `router` child: where committed inbound work goes next. It turns
+ *   COMMITTED (the intake committed messages and the outbox rows they caused) → OUTBOX.WAKE to `notifier`;
+ *   FRAME (task_status and other live frames)                               → events for task actors (tasks issue);
+ *   CONNECTION.STATUS (from the root)                                        → alerts in the chat (a refused token).
+ * It owns no state worth persisting; everything durable is already in the store when it hears of it.
+ */
+import { fromCallback, type AnyActorRef } from 'xstate';
+import type { ConnectionStatus } from '../../machines/connection.machine.js';
+import type { ServerFrame } from '../protocol/index.js';
+import type { Logger } from '../log.js';
+
+export interface CommittedEvent {
+  type: 'COMMITTED';
+  /** Routes that got new outbox rows in this commit. */
+  routeKeys: readonly string[];
+  messages: number;
+}
+export interface FrameEvent {
+  type: 'FRAME';
+  frame: ServerFrame;
+}
+export type RouterEvent = CommittedEvent | FrameEvent | { type: 'CONNECTION.STATUS'; status: ConnectionStatus };
+
+export interface RouterDeps {
+  log?: Logger | undefined;
+  /** A chat notice for a condition the user must act on (queued durably; the notifier sends it). */
+  alert(kind: string, text: string): void;
+  /** Live frames other than messages (task_status, …), for the task actors. */
+  onFrame?: ((frame: ServerFrame, system: { get(id: string): AnyActorRef | undefined }) => void) | undefined;
+}
+
+export function routerLogic(deps: RouterDeps) {
+  return fromCallback<RouterEvent>(({ receive, system }) => {
+    const notifier = () => system.get('notifier') as AnyActorRef | undefined;
+    let lastAlert: string | undefined;
+    receive((event) => {
+      switch (event.type) {
+        case 'COMMITTED':
+          notifier()?.send({ type: 'OUTBOX.WAKE', routeKeys: [...event.routeKeys] });
+          return;
+        case 'FRAME':
+          deps.onFrame?.(event.frame, system);
+          return;
+        case 'CONNECTION.STATUS': {
+          const s = event.status;
+          if (s.state === 'unauthorized') {
+            const text = `⚠️ WTT: the server refused this agent's token (${s.reason}). Nothing is received until WTT_AGENT_TOKEN is fixed (or run \`wtt config auto\`).`;
+            // One alert per distinct refusal, not one per re-check.
+            if (lastAlert !== text) {
+              lastAlert = text;
+              deps.alert('auth', text);
+              notifier()?.send({ type: 'OUTBOX.WAKE' });
+            }
+          } else if (s.state === 'live') {
+            lastAlert = undefined;
+          }
+          return;
+        }
+      }
+    });
+  });
+}

@@ -1,0 +1,217 @@
+/**
+ * The runtime's ONE actor system: the only `createActor` of a root in the daemon. It gives the
+ * root machine (machines/runtime.machine.ts) its real children and wires what they emit:
+ *
+ *   createRuntime({ config, log, inspect }).start()   …   await runtime.stop()
+ *
+ * `wtt up` runs it beside the embedded hub; `wtt daemon` runs it alone. Status is published once,
+ * from the root's context (`onStatus`, `status()`); commands reach the system by event through the
+ * `control` child.
+ */
+import { createActor, type Actor, type ActorOptions, type AnyActorLogic, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
+import { connectionStatus, sameStatus, type ConnectionActorRef, type ConnectionStatus } from '../../machines/connection.machine.js';
+import { runtimeMachine, type ChildFailure, type RuntimeStatus } from '../../machines/runtime.machine.js';
+import { WttApi } from '../client/api.js';
+import { deriveWsUrl, loadConfig, type Config } from '../config.js';
+import { scrubSecrets, type Logger } from '../log.js';
+import type { Message, ServerFrame } from '../protocol/index.js';
+import { logOnboardingEvent, onboardingInput, type OnboardingActor } from '../onboarding/actor.js';
+import { commandsLogic } from './commands-actor.js';
+import { controlLogic } from './control-actor.js';
+import { controlSocketPath } from './control.js';
+import { Intake, type IntakeSource } from './intake.js';
+import { connectionInput, connectionWiring, type LinkTuning } from './link.js';
+import { routerLogic } from './router.js';
+import { StateStore } from './store.js';
+
+export interface RuntimeOptions {
+  /** The configuration, with `apiUrl`/`wsUrl` pointing at the server to use. */
+  config: Readonly<Config>;
+  log: Logger;
+  /** One inspection observer for the whole system (the Stately inspector, the local page, tests). */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
+  /** XState clock (tests pass a SimulatedClock). */
+  clock?: ActorOptions<typeof runtimeMachine>['clock'];
+  /** Each connection status change, once. */
+  onStatus?: ((s: ConnectionStatus) => void) | undefined;
+  /** Each inbound message, once, as it is recorded (`wtt up` prints it). */
+  onMessage?: ((m: Message, source: IntakeSource) => void) | undefined;
+  /** The `notifier` child (the chat delivery); a system without one only records the outbox. */
+  notifier?: AnyActorLogic | undefined;
+  /** Serve the control socket (default true). */
+  control?: boolean | undefined;
+  tuning?: LinkTuning | undefined;
+  restart?: { baseMs?: number; capMs?: number; stableMs?: number } | undefined;
+  store?: StateStore | undefined;
+}
+
+export interface Runtime {
+  readonly actor: Actor<typeof runtimeMachine>;
+  readonly store: StateStore;
+  readonly intake: Intake;
+  start(): Runtime;
+  /** The one published status (from the root's context). */
+  status(): RuntimeStatus;
+  /** Stops every child, closes the control socket and the link, then (if it opened it) the store. */
+  stop(): Promise<void>;
+}
+
+function withServer(config: Readonly<Config>, apiUrl: string): Readonly<Config> {
+  return config.apiUrl === apiUrl ? config : Object.freeze({ ...config, apiUrl, wsUrl: deriveWsUrl(apiUrl) });
+}
+
+export function createRuntime(opts: RuntimeOptions): Runtime {
+  const { log } = opts;
+  const config = opts.config;
+  const secrets = () => [config.agentToken, config.bearerToken, config.gatewayToken, current().agentToken];
+  const ownsStore = !opts.store;
+  const store = opts.store ?? StateStore.open({ stateDir: config.stateDir, log });
+  /** The configuration now: `.env` re-read (onboarding writes it), the server kept. */
+  let latest = config;
+  const current = (): Readonly<Config> => latest;
+  const reload = (): Readonly<Config> => {
+    try {
+      latest = withServer(loadConfig(), config.apiUrl);
+    } catch (e) {
+      log.error({ err: e instanceof Error ? e.message : String(e) }, 'configuration could not be re-read; keeping the values in use');
+    }
+    return latest;
+  };
+
+  let actor: Actor<typeof runtimeMachine>;
+  const send = (id: string, event: Record<string, unknown> & { type: string }) => (actor.system.get(id) as AnyActorRef | undefined)?.send(event);
+
+  const intake = new Intake({
+    store,
+    log: log.child({ systemId: 'connection' }),
+    secrets: secrets(),
+    onMessage: (m, source) => {
+      opts.onMessage?.(m, source);
+      send('router', { type: 'COMMITTED', routeKeys: [], messages: 1 });
+    },
+  });
+  const wiring = connectionWiring({
+    config,
+    store,
+    intake,
+    log: log.child({ systemId: 'connection' }),
+    tuning: opts.tuning,
+    onFrame: (frame: ServerFrame) => send('router', { type: 'FRAME', frame }),
+  });
+  const apis = new Map<string, WttApi>();
+  const apiOf = (c: Readonly<Config>): WttApi => {
+    const key = `${c.agentId ?? ''}\u0000${c.agentToken ?? ''}`;
+    let api = apis.get(key);
+    if (!api) {
+      api = new WttApi({ apiUrl: c.apiUrl, agentId: c.agentId, agentToken: c.agentToken, bearerToken: c.bearerToken, timeoutMs: c.httpTimeoutMs });
+      apis.set(key, api);
+    }
+    return api;
+  };
+
+  const routerLog = log.child({ systemId: 'router' });
+  const logic = runtimeMachine.provide({
+    actors: {
+      connection: wiring.logic,
+      router: routerLogic({
+        log: routerLog,
+        alert: (kind, text) => routerLog.warn({ kind }, scrubSecrets(text, secrets())),
+      }),
+      commands: commandsLogic({ config: () => (reload(), current()), api: apiOf, log: log.child({ systemId: 'commands' }) }),
+      ...(opts.control === false
+        ? {}
+        : {
+            control: controlLogic({
+              path: controlSocketPath(config.stateDir),
+              agentId: () => current().agentId,
+              log: log.child({ systemId: 'control' }),
+              commandTimeoutMs: config.httpTimeoutMs * 2 + 10_000,
+            }),
+          }),
+      ...(opts.notifier ? { notifier: opts.notifier } : {}),
+    },
+    actions: {
+      logChildFailure: (_, failure: ChildFailure | undefined) => {
+        if (!failure) return;
+        log.error(
+          { systemId: failure.child, failures: failure.failures, restart_in_ms: failure.restartInMs, err: scrubSecrets(failure.reason, secrets()) },
+          `${failure.child} failed; restarting it`,
+        );
+      },
+    },
+  });
+
+  actor = createActor(logic, {
+    systemId: 'runtime',
+    input: {
+      onboarding: onboardingInput(config),
+      connection: connectionInput(config, opts.tuning ?? {}),
+      restartBaseMs: opts.restart?.baseMs,
+      restartCapMs: opts.restart?.capMs,
+      childStableMs: opts.restart?.stableMs,
+    },
+    ...(opts.inspect ? { inspect: opts.inspect } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
+
+  // What the children emit is wired once per child instance (a restarted child is a new ref).
+  let connectionRef: ConnectionActorRef | undefined;
+  let detachConnection: (() => void) | undefined;
+  let onboardingRef: OnboardingActor | undefined;
+  // The root starts with the connection `stopped` (not started yet): nothing to publish until it runs.
+  let published: ConnectionStatus | undefined = { state: 'stopped' };
+  const onboardingLog = log.child({ systemId: 'onboarding' });
+  actor.subscribe({
+    next: (snap) => {
+      const conn = snap.children.connection as ConnectionActorRef | undefined;
+      if (conn !== connectionRef) {
+        detachConnection?.();
+        connectionRef = conn;
+        detachConnection = conn ? wiring.attach(conn) : undefined;
+      }
+      const onb = snap.children.onboarding as OnboardingActor | undefined;
+      if (onb !== onboardingRef) {
+        onboardingRef = onb;
+        onb?.on('*', (e) => logOnboardingEvent(onboardingLog, e));
+      }
+      const status = snap.context.connection;
+      if (!sameStatus(published, status)) {
+        published = 'reason' in status && status.reason ? { ...status, reason: scrubSecrets(status.reason, secrets()) } : status;
+        opts.onStatus?.(published);
+      }
+    },
+    error: (e) => log.error({ err: e instanceof Error ? e.message : String(e) }, 'the runtime root failed'),
+  });
+
+  let started = false;
+  const runtime: Runtime = {
+    actor,
+    store,
+    intake,
+    start() {
+      if (!started) {
+        started = true;
+        actor.start();
+      }
+      return runtime;
+    },
+    status() {
+      const c = actor.getSnapshot().context;
+      const conn = connectionRef ? connectionStatus(connectionRef.getSnapshot()) : c.connection;
+      return { agentId: c.identity?.agentId, connection: conn, failures: c.failures, lastFailure: c.lastFailure };
+    },
+    async stop() {
+      if (actor.getSnapshot().status === 'active') {
+        connectionRef?.send({ type: 'STOP' });
+        actor.stop();
+      }
+      detachConnection?.();
+      if (ownsStore) store.close();
+      if (published?.state !== 'stopped') {
+        published = { state: 'stopped' };
+        opts.onStatus?.(published);
+      }
+    },
+  };
+  return runtime;
+}
