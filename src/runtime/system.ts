@@ -43,6 +43,8 @@ export interface RuntimeOptions {
   tuning?: LinkTuning | undefined;
   restart?: { baseMs?: number; capMs?: number; stableMs?: number } | undefined;
   store?: StateStore | undefined;
+  /** Re-reads the configuration after onboarding wrote `.env` (default: `loadConfig()` from the process environment). */
+  reloadConfig?: (() => Readonly<Config>) | undefined;
 }
 
 export interface Runtime {
@@ -71,7 +73,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   const current = (): Readonly<Config> => latest;
   const reload = (): Readonly<Config> => {
     try {
-      latest = withServer(loadConfig(), config.apiUrl);
+      latest = withServer((opts.reloadConfig ?? loadConfig)(), config.apiUrl);
     } catch (e) {
       log.error({ err: e instanceof Error ? e.message : String(e) }, 'configuration could not be re-read; keeping the values in use');
     }

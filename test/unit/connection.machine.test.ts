@@ -8,9 +8,12 @@ import {
   type ConnectionInput,
   type ConnectionStatus,
   type PollOnceResult,
+  type DialInput,
   type SocketCommand,
+  type SocketCurrent,
   type SocketEvent,
 } from '../../machines/connection.machine.js';
+import { WttError } from '../../src/errors.js';
 import { backoffCeilingMs, backoffDelayMs } from '../../machines/backoff.js';
 import { NewMessageFrame, type ServerFrame } from '../../src/protocol/index.js';
 import { loadConfig } from '../../src/config.js';
@@ -45,20 +48,21 @@ function harness(input: Partial<ConnectionInput> = {}) {
   const polls: Array<Deferred<PollOnceResult>> = [];
   const machine = connectionMachine.provide({
     actors: {
-      dial: fromCallback<SocketCommand, { gen: number }, SocketEvent>(({ input: i, sendBack, receive }) => {
+      dial: fromCallback<SocketCommand, DialInput, SocketEvent>(({ input: i, sendBack, receive }) => {
         const d: FakeDial = { gen: i.gen, send: sendBack, pings: 0, stopped: false };
         dials.push(d);
         receive((c) => {
           if (c.type === 'PING') d.pings++;
+          else c.replyTo.send({ type: 'SOCKET.CURRENT', requestId: c.requestId, socket: `socket-of-dial-${d.gen}` });
         });
         return () => {
           d.stopped = true;
         };
       }),
-      catchUp: fromPromise<CatchUpResult, { gen: number }>(
+      catchUp: fromPromise<CatchUpResult, DialInput>(
         ({ input: i }) => new Promise((resolve, reject) => catchUps.push({ resolve, reject, gen: i.gen })),
       ),
-      pollOnce: fromPromise<PollOnceResult, void>(() => new Promise((resolve, reject) => polls.push({ resolve, reject }))),
+      pollOnce: fromPromise<PollOnceResult, DialInput>(() => new Promise((resolve, reject) => polls.push({ resolve, reject }))),
     },
   });
   const actor = createActor(machine, {
@@ -101,9 +105,9 @@ function harness(input: Partial<ConnectionInput> = {}) {
       d.send({ type: 'SOCKET.OPENED', gen: d.gen });
       d.send({ type: 'SOCKET.AUTHENTICATED', gen: d.gen });
     },
-    fail(reason = 'ECONNREFUSED') {
+    fail(reason = 'ECONNREFUSED', code?: string) {
       const d = dial();
-      d.send({ type: 'SOCKET.FAILED', gen: d.gen, reason });
+      d.send({ type: 'SOCKET.FAILED', gen: d.gen, reason, code });
     },
     close(code = 1000, reason = 'closed by hub', clean = true) {
       const d = dial();
@@ -535,5 +539,86 @@ describe('connectionMachine', () => {
     expect(h.actor.getSnapshot().status).toBe('done');
     expect(h.status()).toEqual({ state: 'stopped' });
     expect(d.stopped).toBe(true);
+  });
+
+  describe('refused token', () => {
+    const refused = () => new WttError('WTT_ERR_AUTH_REJECTED', { status: 401, message: 'GET /messages/poll → 401' });
+
+    it('stops polling and says unauthorized when a poll answers 401', async () => {
+      const h = harness({ authRecheckMs: 60_000 });
+      h.enterPolling();
+      expect(h.status().state).toBe('polling');
+      h.polls.at(-1)?.reject(refused());
+      await h.settle((s) => s.state === 'unauthorized');
+      expect(h.status()).toMatchObject({ state: 'unauthorized', reason: expect.stringContaining('refused') });
+      const polls = h.polls.length;
+      const dials = h.dials.length;
+      // Nothing is retried in a loop: no poll and no dial for the whole re-check window.
+      h.clock.increment(59_999);
+      expect(h.polls.length).toBe(polls);
+      expect(h.dials.length).toBe(dials);
+      expect(h.pollFailures).toEqual([]);
+      h.clock.increment(1);
+      expect(h.status().state).toBe('connecting');
+    });
+
+    it('goes to unauthorized, not backoff, when the socket auth is refused, and leaves it on RETRY', () => {
+      const h = harness();
+      h.fail('auth refused', 'WTT_ERR_AUTH_REJECTED');
+      expect(h.status().state).toBe('unauthorized');
+      h.actor.send({ type: 'RETRY' });
+      expect(h.status().state).toBe('connecting');
+    });
+
+    it('goes to unauthorized when the catch-up is refused with 403', async () => {
+      const h = harness();
+      h.authenticate();
+      h.catchUps.at(-1)?.reject(new WttError('WTT_ERR_AUTH_REJECTED', { status: 403 }));
+      await h.settle((s) => s.state === 'unauthorized');
+      expect(h.dial().stopped).toBe(true);
+    });
+  });
+
+  describe('SOCKET.GET', () => {
+    const asker = () => {
+      const got: SocketCurrent[] = [];
+      const ref = createActor(fromCallback<SocketCurrent>(({ receive }) => receive((e) => got.push(e)))).start();
+      return { got, ref };
+    };
+
+    it('answers with the socket of the current dial when open, and with none otherwise', async () => {
+      const h = harness();
+      const a = asker();
+      h.actor.send({ type: 'SOCKET.GET', requestId: 'r1', replyTo: a.ref });
+      expect(a.got).toEqual([{ type: 'SOCKET.CURRENT', requestId: 'r1', socket: undefined }]);
+      await h.goLive();
+      h.actor.send({ type: 'SOCKET.GET', requestId: 'r2', replyTo: a.ref });
+      expect(a.got[1]).toEqual({ type: 'SOCKET.CURRENT', requestId: 'r2', socket: `socket-of-dial-${h.dial().gen}` });
+      h.close();
+      h.actor.send({ type: 'SOCKET.GET', requestId: 'r3', replyTo: a.ref });
+      expect(a.got[2]).toEqual({ type: 'SOCKET.CURRENT', requestId: 'r3', socket: undefined });
+    });
+  });
+
+  it('passes the identity to the socket, catch-up and poll actors', async () => {
+    const seen: DialInput[] = [];
+    const auth = { agentId: 'agent-1', token: undefined };
+    const machine = connectionMachine.provide({
+      actors: {
+        dial: fromCallback<SocketCommand, DialInput, SocketEvent>(({ input, sendBack }) => {
+          seen.push(input);
+          sendBack({ type: 'SOCKET.OPENED', gen: input.gen });
+          sendBack({ type: 'SOCKET.AUTHENTICATED', gen: input.gen });
+        }),
+        catchUp: fromPromise<CatchUpResult, DialInput>(async ({ input }) => {
+          seen.push(input);
+          return { delivered: 0 };
+        }),
+      },
+    });
+    const actor = createActor(machine, { clock: new SimulatedClock(), input: { heartbeatMs: 1000, livenessMs: 3000, pollIntervalMs: 1000, auth } }).start();
+    await waitFor(actor, (s) => s.matches({ open: 'live' }), { timeout: 2_000 });
+    expect(seen.map((i) => i.auth?.agentId)).toEqual(['agent-1', 'agent-1']);
+    actor.stop();
   });
 });
