@@ -57,7 +57,8 @@ describe('runtime system', () => {
     const { config, reload } = configFor(dir, { WTT_API_URL: h.url, WTT_AGENT_ID: a.agent_id, WTT_AGENT_TOKEN: a.agent_token });
     const seen = new Map<string, Set<string>>();
     const inspect = (e: InspectionEvent) => {
-      const id = e.actorRef.systemId ?? e.actorRef.id;
+      const ref = e.actorRef as { systemId?: string; id: string };
+      const id = ref.systemId ?? ref.id;
       const kinds = seen.get(id) ?? new Set<string>();
       kinds.add(e.type);
       seen.set(id, kinds);
