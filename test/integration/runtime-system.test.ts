@@ -57,7 +57,7 @@ describe('runtime system', () => {
     const { config, reload } = configFor(dir, { WTT_API_URL: h.url, WTT_AGENT_ID: a.agent_id, WTT_AGENT_TOKEN: a.agent_token });
     const seen = new Map<string, Set<string>>();
     const inspect = (e: InspectionEvent) => {
-      const ref = e.actorRef as { systemId?: string; id: string };
+      const ref = e.actorRef as unknown as { systemId?: string; id: string };
       const id = ref.systemId ?? ref.id;
       const kinds = seen.get(id) ?? new Set<string>();
       kinds.add(e.type);
