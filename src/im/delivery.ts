@@ -7,9 +7,9 @@
  * - `config`: the route is misconfigured (token, URL, file); no retry helps until the user fixes it.
  * Messages never carry a token, a webhook URL beyond its host, or the text being sent.
  */
-import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { WttError } from '../errors.js';
+import type { Logger } from '../log.js';
 import type { Route } from './route.js';
 
 /** An inline button (OpenClaw's plain `{label, value}` form); `value` comes back as `callback_data`. */

@@ -47,11 +47,11 @@ export class OpenclawAdapter implements ImAdapter {
       } catch (e) {
         if (!(e instanceof GatewayUnreachableError)) throw e;
         this.deps.log.warn({ route: req.route.key, reason: e.message }, 'gateway unreachable: sending through the openclaw CLI');
-        return this.viaCli(req, e.message);
+        return this.viaCli(req, e.message, gw.token);
       }
     }
     this.deps.log.debug({ route: req.route.key }, 'no gateway configured: sending through the openclaw CLI');
-    return this.viaCli(req, undefined);
+    return this.viaCli(req, undefined, undefined);
   }
 
   async edit(req: SendRequest & { messageId: string }): Promise<SendResult> {
@@ -69,7 +69,7 @@ export class OpenclawAdapter implements ImAdapter {
     return { adapter: GATEWAY_ADAPTER, messageId: r.messageId ?? req.messageId };
   }
 
-  private async viaCli(req: SendRequest, gatewayProblem: string | undefined): Promise<SendResult> {
+  private async viaCli(req: SendRequest, gatewayProblem: string | undefined, gatewayToken: string | undefined): Promise<SendResult> {
     if (req.buttons && req.buttons.length > 0) {
       this.deps.log.warn({ route: req.route.key }, 'the openclaw CLI cannot attach buttons: sending the text alone');
     }
@@ -82,7 +82,7 @@ export class OpenclawAdapter implements ImAdapter {
         text: req.text,
         timeoutMs: this.deps.cliTimeoutMs ?? DEFAULT_CLI_TIMEOUT_MS,
         signal: req.signal,
-        secrets: [this.deps.config.gatewayToken],
+        secrets: [this.deps.config.gatewayToken, gatewayToken],
       });
       this.deps.log.debug({ route: req.route.key, adapter: CLI_ADAPTER, messageId: r.messageId, chars: req.text.length }, 'delivered');
       return { adapter: CLI_ADAPTER, messageId: r.messageId };

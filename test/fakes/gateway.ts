@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 export interface GatewayCall {
   authorization: string | undefined;
   body: Record<string, unknown>;
-  /** What the fake answered. */
+  /** What the fake answered (0: never answered, see `stall`). */
   status: number;
 }
 
@@ -35,8 +35,10 @@ export interface FakeGateway {
   calls: GatewayCall[];
   /** Messages as the chat would show them now (edits applied), by id. */
   messages: Map<string, ChatMessage>;
-  /** The next `times` requests (default 1) are answered with `status`. */
-  fail(status: 500 | 401, times?: number): void;
+  /** The next `times` requests (default 1) are answered with `status` (429 carries `Retry-After: 3`). */
+  fail(status: 500 | 401 | 429, times?: number): void;
+  /** The next `times` requests (default 1) are read and recorded but never answered (a hung gateway). */
+  stall(times?: number): void;
   /** Stops listening and drops open connections: connections are refused until `up()`. */
   down(): Promise<void>;
   up(): Promise<void>;
@@ -59,7 +61,7 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 export async function startFakeGateway(opts: { token: string }): Promise<FakeGateway> {
   const calls: GatewayCall[] = [];
   const messages = new Map<string, ChatMessage>();
-  const failures: (500 | 401)[] = [];
+  const failures: (500 | 401 | 429 | 'stall')[] = [];
   let nextId = 1000;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -78,6 +80,13 @@ export async function startFakeGateway(opts: { token: string }): Promise<FakeGat
     const forced = failures.shift();
     if (forced === 401) return answer(401, () => json(res, 401, { error: { type: 'unauthorized' } }));
     if (forced === 500) return answer(500, () => toolError(res));
+    if (forced === 429) {
+      return answer(429, () => {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '3' });
+        res.end(JSON.stringify({ ok: false, error: { type: 'rate_limited', message: 'too many requests' } }));
+      });
+    }
+    if (forced === 'stall') return answer(0, () => undefined);
     if (body.tool !== 'message') return answer(404, () => json(res, 404, { ok: false, error: { type: 'not_found', message: `Tool not available: ${String(body.tool)}` } }));
     const a = (body.args ?? {}) as Record<string, unknown>;
     const target = typeof a.target === 'string' ? a.target : undefined;
@@ -133,6 +142,9 @@ export async function startFakeGateway(opts: { token: string }): Promise<FakeGat
     messages,
     fail(status, times = 1) {
       for (let i = 0; i < times; i++) failures.push(status);
+    },
+    stall(times = 1) {
+      for (let i = 0; i < times; i++) failures.push('stall');
     },
     down: stop,
     async up() {

@@ -134,6 +134,13 @@ describe('im openclaw adapter (gateway)', () => {
     expect(oc.runs()).toHaveLength(0);
   });
 
+  it('honours the 429 Retry-After of the gateway itself', async () => {
+    gw.fail(429);
+    const e = await failure(adapterFor(route, deps()).send(req('slow down')));
+    expect(e.kind).toBe('transient');
+    expect(e.retryAfterMs).toBe(3000);
+  });
+
   it('treats a 401 injected mid-stream as config, and a 400 as permanent', async () => {
     gw.fail(401);
     expect((await failure(adapterFor(route, deps()).send(req('a')))).kind).toBe('config');
@@ -196,6 +203,15 @@ describe('im openclaw adapter (CLI fallback)', () => {
   it('never falls back to the CLI after the gateway answered with an error', async () => {
     gw.fail(500);
     await failure(adapterFor(route, deps()).send(req('once')));
+    expect(oc.runs()).toHaveLength(0);
+  });
+
+  it('never falls back to the CLI when the gateway took the request but did not answer in time', async () => {
+    gw.stall();
+    const e = await failure(adapterFor(route, deps({ httpTimeoutMs: 300 })).send(req('maybe delivered')));
+    expect(e.kind).toBe('transient');
+    expect(e.message).toContain('did not answer');
+    expect(gw.calls).toHaveLength(1);
     expect(oc.runs()).toHaveLength(0);
   });
 
