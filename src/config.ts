@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseEnvText } from './env-file.js';
 import { WttError } from './errors.js';
+import { isHttpUrl, safeUrlText, targetProblem } from './im/channels.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -127,6 +128,24 @@ const url = (key: string, schemes: readonly string[]) =>
 
 const ROUTE_WORD = /^[A-Za-z0-9_.:@+-]{1,200}$/;
 
+/**
+ * One route target: a chat id or handle, a webhook URL (for slack, dingtalk, feishu, lark, wecom,
+ * webhook) or an absolute file path (for file). A webhook URL carries its token, so a message about
+ * a bad target never repeats more of a URL than its host.
+ */
+function targetShapeProblem(t: string): string | undefined {
+  if (isHttpUrl(t)) {
+    try {
+      new URL(t);
+    } catch {
+      return `not a valid URL (${safeUrlText(t)})`;
+    }
+    return t.length > 2048 ? `a URL longer than 2048 characters (${safeUrlText(t)})` : undefined;
+  }
+  if (t.startsWith('/')) return /[\n\r\0]/.test(t) || t.length > 1024 ? 'a path with a line break or over 1024 characters' : undefined;
+  return ROUTE_WORD.test(t) ? undefined : `'${t}'`;
+}
+
 const targets = (key: string) =>
   z
     .string()
@@ -135,8 +154,9 @@ const targets = (key: string) =>
       if (blank(v)) return undefined;
       const list = v.split(',').map((s) => s.trim()).filter(Boolean);
       for (const t of list) {
-        if (!ROUTE_WORD.test(t)) {
-          ctx.addIssue({ code: 'custom', message: `${key} must be a comma list of chat ids or handles, got '${t}'` });
+        const p = targetShapeProblem(t);
+        if (p) {
+          ctx.addIssue({ code: 'custom', message: `${key} must be a comma list of chat ids or handles, webhook URLs or absolute file paths, got ${p}` });
           return z.NEVER;
         }
       }
@@ -157,9 +177,9 @@ const fallbacks = z
     for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
       const i = part.indexOf(':');
       const channel = part.slice(0, i);
-      const target = part.slice(i + 1);
-      if (i <= 0 || !/^[A-Za-z0-9_-]+$/.test(channel) || !ROUTE_WORD.test(target)) {
-        ctx.addIssue({ code: 'custom', message: `WTT_IM_FALLBACKS must be a comma list of channel:target, got '${part}'` });
+      const target = part.slice(i + 1).trim();
+      if (i <= 0 || !/^[A-Za-z0-9_-]+$/.test(channel) || /^https?$/i.test(channel) || target === '' || targetShapeProblem(target) !== undefined) {
+        ctx.addIssue({ code: 'custom', message: `WTT_IM_FALLBACKS must be a comma list of channel:target, got '${isHttpUrl(target) ? `${channel}:${safeUrlText(target)}` : isHttpUrl(part) ? safeUrlText(part) : part}'` });
         return z.NEVER;
       }
       out.push({ channel, target });
@@ -180,6 +200,7 @@ export const EnvSchema = z.object({
   WTT_IM_TARGET: targets('WTT_IM_TARGET'),
   WTT_IM_TARGETS: targets('WTT_IM_TARGETS'),
   WTT_IM_FALLBACKS: fallbacks,
+  WTT_WEBHOOK_SECRET: secret('WTT_WEBHOOK_SECRET'),
   WTT_POLL_INTERVAL: seconds('WTT_POLL_INTERVAL', 1, DEFAULTS.pollIntervalS),
   WTT_HEARTBEAT_S: seconds('WTT_HEARTBEAT_S', 1, DEFAULTS.heartbeatS),
   WTT_LIVENESS_S: seconds('WTT_LIVENESS_S', 2, DEFAULTS.livenessS),
@@ -230,6 +251,8 @@ export interface Config {
   imChannel: string | undefined;
   imTargets: readonly string[];
   imFallbacks: readonly ImRoute[];
+  /** Signs DingTalk webhook posts (WTT_WEBHOOK_SECRET). */
+  webhookSecret: string | undefined;
   pollIntervalMs: number;
   heartbeatMs: number;
   livenessMs: number;
@@ -323,6 +346,24 @@ export function misspeltKey(key: string): string | undefined {
   return best;
 }
 
+/** A target that does not fit its channel (a chat id on slack, a URL on telegram, a relative file path). */
+function routeProblems(e: z.output<typeof EnvSchema>, origin: Origin): string[] {
+  const out: string[] = [];
+  const key = e.WTT_IM_TARGETS ? 'WTT_IM_TARGETS' : 'WTT_IM_TARGET';
+  const channel = e.WTT_IM_CHANNEL;
+  if (channel) {
+    for (const t of e.WTT_IM_TARGETS ?? e.WTT_IM_TARGET ?? []) {
+      const p = targetProblem(channel, t);
+      if (p) out.push(`${key}: ${p} (WTT_IM_CHANNEL=${channel}; from ${origin(key)})`);
+    }
+  }
+  for (const f of e.WTT_IM_FALLBACKS) {
+    const p = targetProblem(f.channel, f.target);
+    if (p) out.push(`WTT_IM_FALLBACKS: ${p} (from ${origin('WTT_IM_FALLBACKS')})`);
+  }
+  return out;
+}
+
 export interface LoadConfigOptions {
   /** The process environment (default `process.env`); it wins over `.env`. */
   env?: NodeJS.ProcessEnv;
@@ -360,6 +401,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
       problems.push(`${msg} (from ${origin(key)})`);
     }
   }
+  if (r.success) problems.push(...routeProblems(r.data, origin));
   if (!r.success || problems.length > 0) {
     throw new WttError('WTT_ERR_CONFIG', { message: `Configuration error:\n- ${problems.join('\n- ')}` });
   }
@@ -386,6 +428,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
     imChannel: e.WTT_IM_CHANNEL,
     imTargets: Object.freeze([...(e.WTT_IM_TARGETS ?? e.WTT_IM_TARGET ?? [])]),
     imFallbacks: Object.freeze(e.WTT_IM_FALLBACKS.map((f) => Object.freeze(f))),
+    webhookSecret: e.WTT_WEBHOOK_SECRET,
     pollIntervalMs: e.WTT_POLL_INTERVAL * 1000,
     heartbeatMs: e.WTT_HEARTBEAT_S * 1000,
     livenessMs: e.WTT_LIVENESS_S * 1000,

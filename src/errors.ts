@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   WTT_ERR_STORE: 'the state store failed',
   WTT_ERR_ENV_PARSE: 'the .env file cannot be parsed',
   WTT_ERR_NO_AGENT: 'no agent id is configured',
+  WTT_ERR_DELIVERY: 'a chat delivery failed',
 } as const;
 export type WttErrorCode = keyof typeof ERROR_CODES;
 

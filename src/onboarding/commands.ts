@@ -7,6 +7,7 @@ import { waitFor } from 'xstate';
 import type { OnboardingMachineContext } from '../../machines/onboarding.machine.js';
 import { maskToken, type Config } from '../config.js';
 import { WttError } from '../errors.js';
+import { safeTargetText } from '../im/channels.js';
 import type { Logger } from '../log.js';
 import { startOnboarding, type OnboardingActor } from './actor.js';
 import type { DetectedRoute } from './route-detect.js';
@@ -44,8 +45,8 @@ export async function whoami(ctx: OnboardingContext): Promise<string> {
     `api_url: ${c.apiUrl}`,
     `ws_url: ${c.wsUrl}`,
     `im_channel: ${c.imChannel ?? UNSET}`,
-    `im_target(s): ${c.imTargets.length > 0 ? c.imTargets.join(', ') : UNSET}`,
-    ...(c.imFallbacks.length > 0 ? [`im_fallbacks: ${c.imFallbacks.map((f) => `${f.channel}:${f.target}`).join(', ')}`] : []),
+    `im_target(s): ${c.imTargets.length > 0 ? c.imTargets.map(safeTargetText).join(', ') : UNSET}`,
+    ...(c.imFallbacks.length > 0 ? [`im_fallbacks: ${c.imFallbacks.map((f) => `${f.channel}:${safeTargetText(f.target)}`).join(', ')}`] : []),
     `connection: ${ctx.connectionState ?? 'no daemon running'}`,
     `state_dir: ${c.stateDir}`,
     `config_file: ${c.envFile}`,

@@ -1,0 +1,157 @@
+/**
+ * A fake OpenClaw gateway `/tools/invoke` on 127.0.0.1, answering like the real one does
+ * (openclaw-integration.md, verified on 2026.9.6):
+ * - wrong or missing bearer → 401 `{"error":{"type":"unauthorized"}}`;
+ * - `message` send → 200 `{"ok":true,"result":{"details":{"ok":true,"messageId","chatId"}}}`, and with
+ *   buttons the id under `details.result.messageId`; ids count up from 1000;
+ * - `message` edit → 200; an unknown message id → 500 tool execution failed; no target → 400 `to required`;
+ * - a tool other than `message` → 404.
+ * Tests can make the next requests fail (`fail(500|401, times)`), refuse connections (`down()`)
+ * and accept them again (`up()`, same port).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface GatewayCall {
+  authorization: string | undefined;
+  body: Record<string, unknown>;
+  /** What the fake answered (0: never answered, see `stall`). */
+  status: number;
+}
+
+export interface ChatMessage {
+  messageId: string;
+  channel: string;
+  target: string;
+  text: string;
+  buttons?: unknown;
+  edits: number;
+}
+
+export interface FakeGateway {
+  url: string;
+  port: number;
+  /** Every request, in order, with what it was answered. */
+  calls: GatewayCall[];
+  /** Messages as the chat would show them now (edits applied), by id. */
+  messages: Map<string, ChatMessage>;
+  /** The next `times` requests (default 1) are answered with `status` (429 carries `Retry-After: 3`). */
+  fail(status: 500 | 401 | 429, times?: number): void;
+  /** The next `times` requests (default 1) are read and recorded but never answered (a hung gateway). */
+  stall(times?: number): void;
+  /** Stops listening and drops open connections: connections are refused until `up()`. */
+  down(): Promise<void>;
+  up(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+};
+const toolError = (res: ServerResponse) => json(res, 500, { ok: false, error: { type: 'tool_error', message: 'tool execution failed' } });
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const v: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+export async function startFakeGateway(opts: { token: string }): Promise<FakeGateway> {
+  const calls: GatewayCall[] = [];
+  const messages = new Map<string, ChatMessage>();
+  const failures: (500 | 401 | 429 | 'stall')[] = [];
+  let nextId = 1000;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let body: Record<string, unknown> = {};
+    const answer = (status: number, send: () => void) => {
+      calls.push({ authorization: req.headers.authorization, body, status });
+      send();
+    };
+    try {
+      body = await readJson(req);
+    } catch {
+      return answer(400, () => json(res, 400, { ok: false, error: { type: 'invalid_request', message: 'body must be JSON' } }));
+    }
+    if (req.method !== 'POST' || req.url !== '/tools/invoke') return answer(404, () => json(res, 404, { error: { type: 'not_found' } }));
+    if (req.headers.authorization !== `Bearer ${opts.token}`) return answer(401, () => json(res, 401, { error: { type: 'unauthorized' } }));
+    const forced = failures.shift();
+    if (forced === 401) return answer(401, () => json(res, 401, { error: { type: 'unauthorized' } }));
+    if (forced === 500) return answer(500, () => toolError(res));
+    if (forced === 429) {
+      return answer(429, () => {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '3' });
+        res.end(JSON.stringify({ ok: false, error: { type: 'rate_limited', message: 'too many requests' } }));
+      });
+    }
+    if (forced === 'stall') return answer(0, () => undefined);
+    if (body.tool !== 'message') return answer(404, () => json(res, 404, { ok: false, error: { type: 'not_found', message: `Tool not available: ${String(body.tool)}` } }));
+    const a = (body.args ?? {}) as Record<string, unknown>;
+    const target = typeof a.target === 'string' ? a.target : undefined;
+    const channel = typeof a.channel === 'string' ? a.channel : (target?.split(':')[0] ?? '');
+    if (!target) return answer(400, () => json(res, 400, { ok: false, error: { type: 'invalid_request', message: 'to required' } }));
+    const text = typeof a.message === 'string' ? a.message : '';
+    const buttons = (a.presentation as { blocks?: unknown } | undefined)?.blocks;
+    if (a.action === 'send') {
+      const messageId = String(nextId++);
+      messages.set(messageId, { messageId, channel, target, text, ...(buttons ? { buttons } : {}), edits: 0 });
+      const details = buttons
+        ? { ok: true, result: { messageId, chatId: target } }
+        : { ok: true, messageId, chatId: target };
+      return answer(200, () => json(res, 200, { ok: true, result: { content: [{ type: 'text', text: JSON.stringify(details) }], details } }));
+    }
+    if (a.action === 'edit') {
+      const id = String(a.messageId ?? '');
+      const m = messages.get(id);
+      if (!m || m.target !== target) return answer(500, () => toolError(res));
+      m.text = text;
+      if (buttons) m.buttons = buttons;
+      m.edits++;
+      const details = { ok: true, messageId: id, chatId: target };
+      return answer(200, () => json(res, 200, { ok: true, result: { content: [{ type: 'text', text: JSON.stringify(details) }], details } }));
+    }
+    return answer(500, () => toolError(res));
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => toolError(res));
+  });
+  const listen = (port: number) => new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  await listen(0);
+  const port = (server.address() as AddressInfo).port;
+  let listening = true;
+  const stop = () => new Promise<void>((resolve) => {
+    if (!listening) return resolve();
+    listening = false;
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    calls,
+    messages,
+    fail(status, times = 1) {
+      for (let i = 0; i < times; i++) failures.push(status);
+    },
+    stall(times = 1) {
+      for (let i = 0; i < times; i++) failures.push('stall');
+    },
+    down: stop,
+    async up() {
+      if (listening) return;
+      await listen(port);
+      listening = true;
+    },
+    close: stop,
+  };
+}
