@@ -18,10 +18,9 @@ export function pathError(e: unknown): never {
   const code = (e as NodeJS.ErrnoException).code;
   switch (code) {
     case 'ENAMETOOLONG': throw new HubError(400, 'target_path: a name in it is too long for the filesystem');
-    case 'ENOTDIR': throw new HubError(400, 'target_path: a part of it is a file, not a directory');
+    case 'ENOTDIR': case 'EEXIST': throw new HubError(400, 'target_path: a part of it is a file, not a directory');
     case 'EISDIR': throw new HubError(400, 'target_path is a directory');
     case 'ELOOP': throw new HubError(400, 'target_path is a symbolic link; refused');
-    case 'EEXIST': throw new HubError(409, 'target_path: a part of it already exists as something else');
     case 'EINVAL': case 'EILSEQ': throw new HubError(400, 'target_path: the filesystem refuses this name');
     case 'ENOENT': throw new HubError(404, 'target_path does not exist');
     case 'EACCES': case 'EPERM': throw new HubError(403, 'target_path: permission denied');
