@@ -4,6 +4,7 @@ import type { Auth } from './auth.js';
 import type { Clock } from './clock.js';
 import type { Connections } from './connections.js';
 import type { HubCore } from './core.js';
+import type { HubLimits } from './limits.js';
 import type { Messages } from './messages.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Topics } from './topics.js';
@@ -17,6 +18,5 @@ export interface HubContext {
   readonly conns: Connections;
   readonly limiter: RateLimiter | undefined;
   readonly clock: Clock;
-  /** How long a WebSocket may stay unauthenticated in `required` mode. */
-  readonly wsAuthTimeoutMs: number;
+  readonly limits: HubLimits;
 }

@@ -7,6 +7,7 @@ import type { Database } from 'better-sqlite3';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Message, Topic } from '../protocol/index.js';
+import type { HubLimits } from './limits.js';
 
 /** Error a route throws to answer `{"detail": message}` with `status`. */
 export class HubError extends Error {
@@ -67,6 +68,8 @@ export interface HubCore {
   readonly log: Logger;
   readonly dataDir: string;
   readonly authMode: AuthMode;
+  /** Every limit in force (src/hub/limits.ts). */
+  readonly limits: HubLimits;
   /** ISO time now (the hub's one clock). */
   now(): string;
 

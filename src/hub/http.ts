@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { HubError } from './core.js';
+import { assertJsonDepth } from './json-guard.js';
 
 /** Parse `value` with a protocol schema; problems → 422 naming the fields. */
 export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'body'): z.output<T> {
@@ -40,12 +41,18 @@ export const intParam = (name: string, def: number, min: number, max: number) =>
  * with `Content-Type: application/json` counts as no body: clients (the plugin, the web) send that
  * header on body-less POSTs such as `/topics/{id}/join`.
  */
-export function installJsonParser(app: FastifyInstance): void {
+export function installJsonParser(app: FastifyInstance, maxJsonDepth: number): void {
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (typeof body === 'string' && body.trim() === '') {
       done(null, undefined);
+      return;
+    }
+    try {
+      assertJsonDepth(body as string, maxJsonDepth);
+    } catch (e) {
+      done(e as HubError, undefined);
       return;
     }
     json(req, body as string, done);

@@ -6,7 +6,6 @@ import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
-import { LIMITS } from '../protocol/index.js';
 import { Agents } from './agents.js';
 import { DEFAULT_AREAS } from './areas.js';
 import { Auth } from './auth.js';
@@ -16,6 +15,8 @@ import type { HubContext } from './context.js';
 import { HubError, type AuthMode, type HubArea, type HubCore } from './core.js';
 import { openHubDb } from './db.js';
 import { installErrorHandling, installJsonParser } from './http.js';
+import { capConnectionsPerAddress } from './address-cap.js';
+import { resolveLimits, type HubLimits } from './limits.js';
 import { Messages } from './messages.js';
 import { publish } from './ops.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from './rate-limit.js';
@@ -31,6 +32,7 @@ import { WS_CLOSE, wsRoutes, type WsState } from './ws.js';
 export { HubError, type AuthMode, type HubArea, type HubCore } from './core.js';
 export { DEFAULT_AREAS } from './areas.js';
 export { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rate-limit.js';
+export { DEFAULT_LIMITS, LIMIT_FLAGS, type HubLimits } from './limits.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 /** A socket that has not sent a valid `auth` frame within this time is closed (4401) in `required` mode. */
@@ -49,8 +51,10 @@ export interface HubOptions {
   areas?: HubArea[];
   /** The hub's clock in epoch ms (tests move it to expire claim codes); default `Date.now`. */
   now?: () => number;
-  /** Default 10 000 ms. */
+  /** Default 10 000 ms (same as `limits.wsAuthTimeoutMs`). */
   wsAuthTimeoutMs?: number;
+  /** Any of the limits of src/hub/limits.ts; the rest keep their defaults. */
+  limits?: Partial<HubLimits>;
 }
 
 export interface Hub {
@@ -74,8 +78,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
   if (typeof opts.dataDir !== 'string' || opts.dataDir.trim() === '') throw new TypeError('buildHub: dataDir must be a non-empty path');
   const authMode = opts.authMode ?? 'required';
   if (authMode !== 'required' && authMode !== 'legacy') throw new TypeError(`buildHub: authMode must be 'required' or 'legacy', got '${String(authMode)}'`);
-  const wsAuthTimeoutMs = opts.wsAuthTimeoutMs ?? DEFAULT_WS_AUTH_TIMEOUT_MS;
-  if (!Number.isFinite(wsAuthTimeoutMs) || wsAuthTimeoutMs < 1) throw new TypeError(`buildHub: wsAuthTimeoutMs must be ≥ 1, got ${wsAuthTimeoutMs}`);
+  const limits = resolveLimits({ ...(opts.wsAuthTimeoutMs !== undefined ? { wsAuthTimeoutMs: opts.wsAuthTimeoutMs } : {}), ...opts.limits });
   const log = opts.logger ? opts.logger.child({ systemId: 'hub' }) : pino({ level: 'silent' });
   const clock = makeClock(opts.now);
   const limiter = opts.rateLimit === false ? undefined : new RateLimiter(opts.rateLimit ?? DEFAULT_RATE_LIMIT, clock.nowMs);
@@ -87,18 +90,26 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
       // A pino Logger is a FastifyBaseLogger; typing it so keeps `app` a plain FastifyInstance.
       loggerInstance: log as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
-      bodyLimit: LIMITS.maxFrameBytes,
+      bodyLimit: limits.maxBodyBytes,
       routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+      // Timeouts for a server that faces strangers (src/hub/limits.ts).
+      connectionTimeout: limits.idleTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      http: { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs) },
     });
+    capConnectionsPerAddress(app.server, limits.maxConnectionsPerAddress, log);
     const routes: HubRoute[] = [];
     app.addHook('onRoute', (r) => {
       for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
     });
-    await app.register(websocket, { options: { maxPayload: LIMITS.maxFrameBytes } });
+    // allowSynchronousEvents: false makes ws hand over one frame per turn of the event loop, so one
+    // socket's burst does not hold up the others.
+    await app.register(websocket, { options: { maxPayload: limits.maxBodyBytes, allowSynchronousEvents: false } });
     installErrorHandling(app, log);
-    installJsonParser(app);
+    installJsonParser(app, limits.maxJsonDepth);
 
-    const conns = new Connections();
+    const conns = new Connections(limits, log);
     const agents = new Agents(db, clock, secret);
     const topics = new Topics(db, clock);
     const messages = new Messages(db, clock, topics, (ids, frame) => conns.send(ids, frame));
@@ -110,6 +121,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
       log,
       dataDir: opts.dataDir,
       authMode,
+      limits,
       now: clock.iso,
       auth: {
         callerAgent: (req, claimed) => auth.callerAgent(req, claimed),
@@ -135,7 +147,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
       },
       push: { toAgents: (ids, frame) => void conns.send(ids, frame) },
     };
-    const ctx: HubContext = { core, agents, topics, messages, auth, conns, limiter, clock, wsAuthTimeoutMs };
+    const ctx: HubContext = { core, agents, topics, messages, auth, conns, limiter, clock, limits };
     const wsState: WsState = { closing: false };
 
     if (limiter) {
@@ -158,6 +170,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
     wsRoutes(app, ctx, wsState);
     for (const area of opts.areas ?? DEFAULT_AREAS) await area(core);
     await app.ready();
+    conns.startHeartbeat();
 
     let closed: Promise<void> | undefined;
     return {
@@ -173,6 +186,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
       close() {
         closed ??= (async () => {
           wsState.closing = true;
+          conns.stopHeartbeat();
           conns.closeAll(WS_CLOSE.goingAway, 'hub shutting down');
           try {
             await app.close();

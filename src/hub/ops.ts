@@ -3,6 +3,7 @@ import { LIMITS, type Message } from '../protocol/index.js';
 import { HubError, type PublishInput } from './core.js';
 import type { HubContext } from './context.js';
 import type { HistoryQuery } from './messages.js';
+import { assertJsonDepth } from './json-guard.js';
 
 export const DEFAULT_HISTORY_LIMIT = 100;
 export const MAX_HISTORY_LIMIT = 1000;
@@ -61,7 +62,11 @@ export function history(ctx: HubContext, reader: string | undefined, topicId: st
   return ctx.messages.history(topicId, q, reader);
 }
 
+/** Nesting deeper than this in a `metadata` string is refused (the body's own depth is checked by the parser). */
+const METADATA_MAX_DEPTH = 64;
+
 function parseMetadata(text: string): Record<string, unknown> | string {
+  assertJsonDepth(text, METADATA_MAX_DEPTH, 'metadata');
   try {
     const v = JSON.parse(text) as unknown;
     return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : text;

@@ -47,3 +47,30 @@ export class RateLimiter {
     for (const [k, w] of this.windows) if (now - w.startMs >= this.opts.windowMs) this.windows.delete(k);
   }
 }
+
+/**
+ * A token bucket: `burst` tokens, refilled at `ratePerSec`; `take()` spends one and answers whether
+ * there was one. One per WebSocket connection bounds its frame rate.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private lastMs: number;
+
+  constructor(
+    private readonly ratePerSec: number,
+    private readonly burst: number,
+    private readonly nowMs: () => number,
+  ) {
+    this.tokens = burst;
+    this.lastMs = nowMs();
+  }
+
+  take(): boolean {
+    const now = this.nowMs();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.lastMs) * this.ratePerSec) / 1000);
+    this.lastMs = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}

@@ -5,25 +5,18 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { AgentId, LIMITS, parseClientFrame, PONG, TopicCreateBody, type ClientAction } from '../protocol/index.js';
-import type { Connection } from './connections.js';
+import { AgentId, parseClientFrame, PONG, TopicCreateBody, type ClientAction } from '../protocol/index.js';
+import { WS_CLOSE, type Connection } from './connections.js';
 import type { HubContext } from './context.js';
 import { HubError } from './core.js';
 import { describeIssues } from './http.js';
+import { depthMessage, jsonDepth, requestIdOf } from './json-guard.js';
 import { DEFAULT_POLL_LIMIT, history, MAX_POLL_LIMIT, p2p, publish } from './ops.js';
+import { TokenBucket } from './rate-limit.js';
 
-/** Close codes the hub uses (4xxx = application). */
-export const WS_CLOSE = Object.freeze({
-  normal: 1000,
-  goingAway: 1001,
-  invalidPath: 1008,
-  tooBig: 1009,
-  unauthenticated: 4401,
-  forbidden: 4403,
-});
+export { WS_CLOSE } from './connections.js';
 
 export const AUTH_REQUIRED = 'authentication required: send {"action":"auth","token":"<agent_token>"} first';
-const TOO_BIG_REASON = `frame larger than ${LIMITS.maxFrameBytes} bytes`;
 
 export interface WsState {
   closing: boolean;
@@ -50,35 +43,52 @@ function onSocket(ctx: HubContext, state: WsState, socket: WebSocket, req: Fasti
     socket.close(WS_CLOSE.invalidPath, 'invalid agent id in path');
     return;
   }
-  giveTooBigAReason(socket);
+  giveTooBigAReason(socket, ctx.limits.maxBodyBytes);
   const legacy = ctx.auth.mode === 'legacy';
+  if (legacy && !ctx.conns.hasRoom(id.data)) {
+    socket.close(WS_CLOSE.tooManySockets, tooManySockets(id.data, ctx.limits.maxSocketsPerAgent));
+    return;
+  }
   if (legacy) ctx.agents.ensureLegacy(id.data);
-  const conn: Connection = { agentId: id.data, socket, authed: legacy };
+  const conn: Connection = { agentId: id.data, socket, authed: legacy, alive: true };
   ctx.conns.add(conn);
   const log = ctx.core.log.child({ systemId: 'hub-ws', agent_id: conn.agentId });
+  const frames = new TokenBucket(ctx.limits.wsFrameRate, ctx.limits.wsFrameBurst, ctx.clock.nowMs);
 
   let authTimer: NodeJS.Timeout | undefined;
   if (!legacy) {
     authTimer = setTimeout(() => {
       if (conn.authed || socket.readyState !== socket.OPEN) return;
-      reply(socket, { ok: false, error: `${AUTH_REQUIRED} (timed out)` });
+      reply(ctx, socket, { ok: false, error: `${AUTH_REQUIRED} (timed out)` });
       socket.close(WS_CLOSE.unauthenticated, 'authentication timeout');
-    }, ctx.wsAuthTimeoutMs);
+    }, ctx.limits.wsAuthTimeoutMs);
     authTimer.unref();
   }
 
   socket.on('message', (data, isBinary) => {
-    if (state.closing) return;
+    conn.alive = true;
+    if (state.closing || socket.readyState !== socket.OPEN) return;
     if (isBinary) {
-      reply(socket, { ok: false, error: 'binary frames are not supported; send JSON text' });
+      reply(ctx, socket, { ok: false, error: 'binary frames are not supported; send JSON text' });
       return;
     }
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const seen: { request_id?: string | undefined } = {};
     try {
-      onText(ctx, conn, text, () => clearTimeout(authTimer));
+      if (!frames.take()) {
+        reply(ctx, socket, {
+          request_id: requestIdOf(text),
+          ok: false,
+          error: `frame rate limit exceeded (${ctx.limits.wsFrameRate} frames per s per connection, burst ${ctx.limits.wsFrameBurst}; limit wsFrameRate)`,
+          status: 429,
+          retry_after: 1,
+        });
+        return;
+      }
+      onText(ctx, conn, text, seen, () => clearTimeout(authTimer));
     } catch (err) {
       log.error({ err }, 'websocket frame handling failed');
-      reply(socket, { ok: false, error: 'internal error' });
+      reply(ctx, socket, { request_id: seen.request_id ?? requestIdOf(text), ok: false, error: 'internal error', status: 500 });
     }
   });
   socket.on('close', () => {
@@ -88,39 +98,47 @@ function onSocket(ctx: HubContext, state: WsState, socket: WebSocket, req: Fasti
   socket.on('error', (err) => log.debug({ err: { message: err.message } }, 'websocket error'));
 }
 
-function onText(ctx: HubContext, conn: Connection, text: string, authenticated: () => void): void {
+const tooManySockets = (agentId: string, max: number): string =>
+  `too many sockets for agent ${agentId} (limit ${max}, maxSocketsPerAgent)`.slice(0, 120);
+
+function onText(ctx: HubContext, conn: Connection, text: string, seen: { request_id?: string | undefined }, authenticated: () => void): void {
+  if (text !== 'ping' && text !== 'pong' && jsonDepth(text, ctx.limits.maxJsonDepth) > ctx.limits.maxJsonDepth) {
+    reply(ctx, conn.socket, { request_id: requestIdOf(text), ok: false, error: depthMessage('frame', ctx.limits.maxJsonDepth), status: 400 });
+    return;
+  }
   const parsed = parseClientFrame(text);
   if (parsed.kind === 'ping') {
-    conn.socket.send(PONG);
+    ctx.conns.sendText(conn.socket, PONG);
     return;
   }
   if (parsed.kind === 'pong') return;
   if (parsed.kind === 'invalid') {
-    reply(conn.socket, { request_id: parsed.request_id, ok: false, error: parsed.reason });
+    reply(ctx, conn.socket, { request_id: parsed.request_id, ok: false, error: parsed.reason });
     return;
   }
   const action = parsed.action;
   const request_id = action.request_id;
+  seen.request_id = request_id;
   if (action.action === 'auth') {
     onAuth(ctx, conn, action.token, request_id, authenticated);
     return;
   }
   if (!conn.authed) {
-    reply(conn.socket, { request_id, ok: false, error: AUTH_REQUIRED });
+    reply(ctx, conn.socket, { request_id, ok: false, error: AUTH_REQUIRED });
     return;
   }
   if (ctx.limiter) {
     const wait = ctx.limiter.hit(`agent:${conn.agentId}`);
     if (wait > 0) {
-      reply(conn.socket, { request_id, ok: false, error: `rate limit exceeded (${ctx.limiter.describe()}); retry after ${wait} s`, retry_after: wait });
+      reply(ctx, conn.socket, { request_id, ok: false, error: `rate limit exceeded (${ctx.limiter.describe()}); retry after ${wait} s`, retry_after: wait });
       return;
     }
   }
   try {
-    reply(conn.socket, { request_id, ok: true, data: runAction(ctx, conn.agentId, action) });
+    reply(ctx, conn.socket, { request_id, ok: true, data: runAction(ctx, conn.agentId, action) });
   } catch (err) {
     if (err instanceof HubError) {
-      reply(conn.socket, { request_id, ok: false, error: err.message, status: err.status });
+      reply(ctx, conn.socket, { request_id, ok: false, error: err.message, status: err.status });
       return;
     }
     throw err;
@@ -130,20 +148,26 @@ function onText(ctx: HubContext, conn: Connection, text: string, authenticated: 
 function onAuth(ctx: HubContext, conn: Connection, token: string, request_id: string | undefined, authenticated: () => void): void {
   const p = ctx.auth.resolveToken(token);
   if (!p) {
-    reply(conn.socket, { request_id, ok: false, error: 'invalid or expired token' });
+    reply(ctx, conn.socket, { request_id, ok: false, error: 'invalid or expired token' });
     conn.socket.close(WS_CLOSE.unauthenticated, 'invalid token');
     return;
   }
   const agentId = p.kind === 'agent' ? p.agentId : ctx.agents.agentOfUser(p.userId, conn.agentId);
   if (agentId !== conn.agentId) {
-    reply(conn.socket, { request_id, ok: false, error: `this token does not belong to agent ${conn.agentId}` });
+    reply(ctx, conn.socket, { request_id, ok: false, error: `this token does not belong to agent ${conn.agentId}` });
     conn.socket.close(WS_CLOSE.forbidden, 'token belongs to another agent');
+    return;
+  }
+  if (!conn.authed && !ctx.conns.hasRoom(conn.agentId, conn)) {
+    const why = tooManySockets(conn.agentId, ctx.limits.maxSocketsPerAgent);
+    reply(ctx, conn.socket, { request_id, ok: false, error: why, status: 429 });
+    conn.socket.close(WS_CLOSE.tooManySockets, why);
     return;
   }
   conn.authed = true;
   authenticated();
   const profile = ctx.agents.get(conn.agentId);
-  reply(conn.socket, {
+  reply(ctx, conn.socket, {
     request_id,
     ok: true,
     data: { authenticated: true, agent_id: conn.agentId, agent_display_name: profile?.display_name ?? conn.agentId },
@@ -218,17 +242,17 @@ function runAction(ctx: HubContext, agentId: string, a: Exclude<ClientAction, { 
   }
 }
 
-function reply(socket: WebSocket, r: { request_id?: string | undefined; ok: boolean; data?: unknown; error?: string; [k: string]: unknown }): void {
+function reply(ctx: HubContext, socket: WebSocket, r: { request_id?: string | undefined; ok: boolean; data?: unknown; error?: string; [k: string]: unknown }): void {
   if (socket.readyState !== socket.OPEN) return;
-  socket.send(JSON.stringify({ type: 'action_result', ...r, request_id: r.request_id ?? null }));
+  ctx.conns.sendText(socket, JSON.stringify({ type: 'action_result', ...r, request_id: r.request_id ?? null }));
 }
 
 /**
  * `ws` closes a socket whose frame exceeds `maxPayload` with code 1009 and no reason; give the
  * client a readable one.
  */
-function giveTooBigAReason(socket: WebSocket): void {
+function giveTooBigAReason(socket: WebSocket, maxBytes: number): void {
   const close = socket.close.bind(socket);
   socket.close = (code?: number, reason?: string | Buffer) =>
-    close(code, code === WS_CLOSE.tooBig && (reason === undefined || reason.length === 0) ? TOO_BIG_REASON : reason);
+    close(code, code === WS_CLOSE.tooBig && (reason === undefined || reason.length === 0) ? `frame larger than ${maxBytes} bytes` : reason);
 }

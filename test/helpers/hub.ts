@@ -29,6 +29,7 @@ export interface StartHubOptions {
   now?: HubOptions['now'];
   wsAuthTimeoutMs?: number;
   areas?: HubOptions['areas'];
+  limits?: HubOptions['limits'];
 }
 
 export interface StartedHub {
@@ -54,6 +55,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<StartedHub> 
   if (opts.now !== undefined) hubOpts.now = opts.now;
   if (opts.wsAuthTimeoutMs !== undefined) hubOpts.wsAuthTimeoutMs = opts.wsAuthTimeoutMs;
   if (opts.areas !== undefined) hubOpts.areas = opts.areas;
+  if (opts.limits !== undefined) hubOpts.limits = opts.limits;
   const hub = await buildHub(hubOpts);
   const { url, port } = await hub.listen({ host: '127.0.0.1', port: 0 });
   return { url, wsUrl: `ws://127.0.0.1:${port}/ws`, port, dataDir, hub, close: () => hub.close() };

@@ -14,7 +14,7 @@ import { HubError, type HubCore } from '../core.js';
 import { parse } from '../http.js';
 import { whoIs } from './access.js';
 import { distilledMarkdown, readableTopic, timelineMarkdown } from './history.js';
-import { closeSync, openForRead, openForWrite, resolveUnder } from './safe-path.js';
+import { closeSync, onPath, openForRead, openForWrite, resolveUnder } from './safe-path.js';
 
 export const MEMORY_DIR = 'memory';
 /** The directory of anonymous legacy calls; `agentDirName` never yields a name starting with `@`. */
@@ -53,7 +53,7 @@ export function memoryRoutes(core: HubCore): void {
     const content = body.mode === 'distilled' ? distilledMarkdown(topic, lines) : timelineMarkdown(topic, lines);
     const fd = openForWrite(memoryRoot(core.dataDir, agent), target);
     try {
-      writeSync(fd, content);
+      onPath(() => writeSync(fd, content));
     } finally {
       closeSync(fd);
     }

@@ -6,6 +6,39 @@ import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, realp
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { HubError } from '../core.js';
 
+/** Longest file or directory name, and longest whole path below the root, in bytes (what common filesystems take). */
+export const MAX_NAME_BYTES = 255;
+export const MAX_PATH_BYTES = 1024;
+
+/**
+ * A filesystem error caused by the client's path, as a 4xx; anything else is rethrown.
+ * (The checks in `resolveUnder` catch most of these before the disk is touched.)
+ */
+export function pathError(e: unknown): never {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENAMETOOLONG': throw new HubError(400, 'target_path: a name in it is too long for the filesystem');
+    case 'ENOTDIR': case 'EEXIST': throw new HubError(400, 'target_path: a part of it is a file, not a directory');
+    case 'EISDIR': throw new HubError(400, 'target_path is a directory');
+    case 'ELOOP': throw new HubError(400, 'target_path is a symbolic link; refused');
+    case 'EINVAL': case 'EILSEQ': throw new HubError(400, 'target_path: the filesystem refuses this name');
+    case 'ENOENT': throw new HubError(404, 'target_path does not exist');
+    case 'EACCES': case 'EPERM': throw new HubError(403, 'target_path: permission denied');
+    case 'ENOSPC': case 'EDQUOT': throw new HubError(507, 'the hub has no room left on its disk');
+    default: throw e;
+  }
+}
+
+/** Runs `fn`, mapping path errors to 4xx (HubErrors pass through). */
+export function onPath<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof HubError) throw e;
+    return pathError(e);
+  }
+}
+
 export interface SafePath {
   /** Absolute path on disk. */
   readonly abs: string;
@@ -32,6 +65,10 @@ export function resolveUnder(root: string, target: string): SafePath {
   if (segments.includes('..')) throw new HubError(400, "target_path must not contain '..'");
   if (segments[0] === 'memory') segments.shift();
   if (segments.length === 0) throw new HubError(400, 'target_path names no file');
+  for (const seg of segments) {
+    if (Buffer.byteLength(seg, 'utf8') > MAX_NAME_BYTES) throw new HubError(400, `target_path: a file or directory name is longer than ${MAX_NAME_BYTES} bytes`);
+  }
+  if (Buffer.byteLength(segments.join('/'), 'utf8') > MAX_PATH_BYTES) throw new HubError(400, `target_path is longer than ${MAX_PATH_BYTES} bytes`);
   const abs = join(root, ...segments);
   if (!within(root, abs) || abs === root) throw new HubError(400, 'target_path leaves the memory directory');
   return { abs, shown: ['memory', ...segments].join('/') };
@@ -64,6 +101,10 @@ export function ensureRoot(root: string): string {
 
 /** Opens `target` below `root` for writing (created/truncated), never following a symlink. Returns an fd. */
 export function openForWrite(root: string, target: SafePath): number {
+  return onPath(() => openForWriteRaw(root, target));
+}
+
+function openForWriteRaw(root: string, target: SafePath): number {
   const realRoot = ensureRoot(root);
   assertNoSymlinks(root, target.abs);
   mkdirSync(dirname(target.abs), { recursive: true, mode: 0o700 });
@@ -80,6 +121,10 @@ export function openForWrite(root: string, target: SafePath): number {
 
 /** Opens `target` below `root` for reading; 404 when missing, 400 when a symlink leads outside. */
 export function openForRead(root: string, target: SafePath): number {
+  return onPath(() => openForReadRaw(root, target));
+}
+
+function openForReadRaw(root: string, target: SafePath): number {
   const realRoot = ensureRoot(root);
   let real: string;
   try {
