@@ -15,7 +15,7 @@ import { and, assign, cancel, emit, enqueueActions, fromCallback, fromPromise, r
 import type { ServerFrame } from '../src/protocol/frames.js';
 import { isWttError } from '../src/errors.js';
 import type { Secret } from '../src/onboarding/secret.js';
-import { BACKOFF_DEFAULTS, backoffDelayMs } from './backoff.js';
+import { BACKOFF_DEFAULTS, reconnectDelayMs } from './backoff.js';
 
 /** Who the link authenticates as; the token is a `Secret`, so snapshots and inspector events never carry it. */
 export interface ConnectionAuth {
@@ -62,8 +62,16 @@ export interface ConnectionContext {
   random: () => number;
   /** Dial number; events of older dials are ignored. */
   gen: number;
-  /** Backoffs since the link was last stable (drives the delay; reset after `stableMs` live). */
+  /** Reconnect number since the link was last open (1 = first redial; grows only with failed dials). */
   attempt: number;
+  /** Sum of the backoff delays since the link was last open (bounds the next one: see backoff.ts). */
+  downMs: number;
+  /** Flap guard: links in a row that died before they were live for `stableMs`. */
+  flaps: number;
+  /** The current dial reached `open` (the next backoff is a link loss, not a failed dial). */
+  linkOpen: boolean;
+  /** The current link has been live for `stableMs`. */
+  linkStable: boolean;
   /** Dials that failed since the last `open` (3 → polling). */
   failedDials: number;
   /** The delay of the current backoff. */
@@ -226,16 +234,18 @@ export const connectionMachine = setup({
     cancelNoOpen: cancel('noOpen'),
     markNoOpenExpired: assign({ noOpenExpired: true }),
     countFailedDial: assign({ failedDials: ({ context }) => context.failedDials + 1 }),
-    markOpened: assign({ failedDials: 0, noOpenExpired: false, reason: undefined }),
+    markOpened: assign({ failedDials: 0, noOpenExpired: false, reason: undefined, attempt: 0, downMs: 0, linkOpen: true, linkStable: false }),
     planBackoff: assign(({ context, event }) => {
-      const attempt = context.attempt + 1;
-      return {
-        attempt,
-        delayMs: backoffDelayMs(attempt, context.cfg.backoffBaseMs, context.cfg.backoffCapMs, context.random),
-        reason: reasonOf(event),
-      };
+      // A link that was open went down: the first redial, and a flap if it was not yet stable.
+      // Otherwise a dial failed: one more attempt, the delay grows.
+      const lost = context.linkOpen;
+      const attempt = lost ? 1 : context.attempt + 1;
+      const downMs = lost ? 0 : context.downMs;
+      const flaps = lost && !context.linkStable ? context.flaps + 1 : context.flaps;
+      const delayMs = reconnectDelayMs({ attempt, downMs, flaps }, { baseMs: context.cfg.backoffBaseMs, capMs: context.cfg.backoffCapMs }, context.random);
+      return { attempt, downMs: downMs + delayMs, flaps, delayMs, linkOpen: false, linkStable: false, reason: reasonOf(event) };
     }),
-    resetAttempt: assign({ attempt: 0 }),
+    resetAttempt: assign({ flaps: 0, linkStable: true }),
     bufferFrame: assign(({ context, event }) => {
       if (event.type !== 'SOCKET.FRAME') return {};
       if (context.buffer.length >= context.cfg.maxBuffer) return { bufferOverflow: true };
@@ -255,6 +265,10 @@ export const connectionMachine = setup({
     random: input.random ?? defaultRandom,
     gen: 0,
     attempt: 0,
+    downMs: 0,
+    flaps: 0,
+    linkOpen: false,
+    linkStable: false,
     failedDials: 0,
     delayMs: 0,
     noOpenExpired: false,
@@ -348,7 +362,7 @@ export const connectionMachine = setup({
           },
         },
         live: {
-          description: 'Frames are handed on as they arrive; stable for stableMs resets the backoff.',
+          description: 'Frames are handed on as they arrive; live for stableMs makes the link stable (flap count reset).',
           after: { stableUptime: { actions: 'resetAttempt' } },
           on: {
             'SOCKET.FRAME': { guard: 'isCurrent', actions: ['cancelLiveness', 'armLiveness', 'emitFrame'] },
@@ -432,8 +446,8 @@ export type ConnectionStatus =
   | { state: 'authenticating'; attempt: number }
   | { state: 'catchingUp' }
   | { state: 'live' }
-  | { state: 'backoff'; attempt: number; delayMs: number; reason?: string | undefined }
-  | { state: 'polling'; attempt: number; delayMs: number; reason?: string | undefined }
+  | { state: 'backoff'; attempt: number; delayMs: number; flaps: number; reason?: string | undefined }
+  | { state: 'polling'; attempt: number; delayMs: number; flaps: number; reason?: string | undefined }
   | { state: 'unauthorized'; reason: string }
   | { state: 'stopped' };
 
@@ -445,9 +459,9 @@ export function connectionStatus(s: ConnectionSnapshot): ConnectionStatus {
   if (s.matches('connecting')) return { state: 'connecting', attempt: c.attempt };
   if (s.matches({ open: 'catchingUp' })) return { state: 'catchingUp' };
   if (s.matches('open')) return { state: 'live' };
-  if (s.matches('backoff')) return { state: 'backoff', attempt: c.attempt, delayMs: c.delayMs, reason: c.reason };
+  if (s.matches('backoff')) return { state: 'backoff', attempt: c.attempt, delayMs: c.delayMs, flaps: c.flaps, reason: c.reason };
   if (s.matches('unauthorized')) return { state: 'unauthorized', reason: c.reason ?? 'token refused' };
-  return { state: 'polling', attempt: c.attempt, delayMs: c.delayMs, reason: c.reason };
+  return { state: 'polling', attempt: c.attempt, delayMs: c.delayMs, flaps: c.flaps, reason: c.reason };
 }
 
 /** Same visible state (used to publish changes only). */

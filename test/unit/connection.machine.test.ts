@@ -170,7 +170,7 @@ describe('connectionMachine', () => {
     expect(h.statuses.map((s) => s.state)).toEqual(['connecting', 'authenticating', 'catchingUp', 'live']);
   });
 
-  it('waits the full-jitter delay, doubling up to the cap, when dials keep failing', () => {
+  it('waits a full-jitter delay that grows with each failed dial, bounded by half the time already waited', () => {
     const h = harness({ random: () => 0.999999, pollAfterFailures: 1_000, pollAfterMs: 10 * 60 * 60 * 1000 });
     const delays: number[] = [];
     for (let i = 0; i < 9; i++) {
@@ -192,7 +192,8 @@ describe('connectionMachine', () => {
       expect(h.dials.length).toBe(before + 1);
       expect(h.status().state).toBe('connecting');
     }
-    expect(delays).toEqual([499, 999, 1_999, 3_999, 7_999, 15_999, 29_999, 29_999, 29_999]);
+    // Ceilings: 250 ms, then min(250 · 2^(n−1), max(250, half the time waited so far)).
+    expect(delays).toEqual([249, 249, 249, 372, 558, 837, 1_256, 1_884, 2_826]);
   });
 
   it('backs off after a clean close from the server instead of redialling at once', async () => {
@@ -212,31 +213,43 @@ describe('connectionMachine', () => {
 
   it('keeps growing the delay when the server closes repeatedly before the link is stable', async () => {
     const h = harness({ random: () => 0.999999 });
-    const attempts: number[] = [];
+    const seen: Array<[number, number, number]> = [];
     for (let i = 0; i < 6; i++) {
       await h.goLive();
-      h.clock.increment(9_999);
+      h.clock.increment(1_999);
       h.close();
       const st = h.status();
       if (st.state !== 'backoff') throw new Error(`expected backoff, got ${st.state}`);
-      attempts.push(st.attempt);
+      seen.push([st.attempt, st.flaps, st.delayMs]);
       h.clock.increment(st.delayMs);
     }
-    expect(attempts).toEqual([1, 2, 3, 4, 5, 6]);
+    // Each loss is the first redial (attempt 1); the flap guard raises the ceiling: 500, 1000, 2000 … ms.
+    expect(seen).toEqual([
+      [1, 1, 499],
+      [1, 2, 999],
+      [1, 3, 1_999],
+      [1, 4, 3_999],
+      [1, 5, 7_999],
+      [1, 6, 15_999],
+    ]);
   });
 
-  it('resets the attempt counter when the link stays live for the stable time', async () => {
+  it('resets the attempt counter at open and the flap count when the link stays live for the stable time', async () => {
     const h = harness({ random: () => 0.999999 });
     h.fail();
-    h.clock.increment(499);
+    h.clock.increment(249);
     h.fail();
-    h.clock.increment(999);
+    h.clock.increment(249);
     await h.goLive();
-    expect(h.actor.getSnapshot().context.attempt).toBe(2);
-    h.clock.increment(10_000);
     expect(h.actor.getSnapshot().context.attempt).toBe(0);
     h.close();
-    expect(h.status()).toMatchObject({ state: 'backoff', attempt: 1, delayMs: 499 });
+    expect(h.status()).toMatchObject({ state: 'backoff', attempt: 1, flaps: 1, delayMs: 499 });
+    h.clock.increment(499);
+    await h.goLive();
+    h.clock.increment(2_000);
+    expect(h.actor.getSnapshot().context.flaps).toBe(0);
+    h.close();
+    expect(h.status()).toMatchObject({ state: 'backoff', attempt: 1, flaps: 0, delayMs: 249 });
   });
 
   it('sends a ping every heartbeat interval while open', async () => {
@@ -280,22 +293,22 @@ describe('connectionMachine', () => {
   it('enters polling after three failed dials and polls every interval while still dialling', async () => {
     const h = harness({ random: () => 0.999999 });
     h.fail();
-    h.clock.increment(499);
+    h.clock.increment(249);
     h.fail();
-    h.clock.increment(999);
+    h.clock.increment(249);
     expect(h.polls).toHaveLength(0);
     h.fail();
-    expect(h.status()).toMatchObject({ state: 'polling', attempt: 3, delayMs: 1_999 });
+    expect(h.status()).toMatchObject({ state: 'polling', attempt: 3, delayMs: 249 });
     expect(h.polls).toHaveLength(1);
     h.polls[0]?.resolve({ delivered: 0 });
     await h.pollSettled();
     // The socket is retried after its backoff, independently of the poll timer.
     const dialsBefore = h.dials.length;
-    h.clock.increment(1_999);
+    h.clock.increment(249);
     expect(h.dials.length).toBe(dialsBefore + 1);
     h.fail();
     expect(h.status()).toMatchObject({ state: 'polling', attempt: 4 });
-    h.clock.increment(30_000 - 1_999);
+    h.clock.increment(30_000 - 249);
     expect(h.polls).toHaveLength(2);
   });
 
@@ -458,13 +471,13 @@ describe('connectionMachine', () => {
     const h = harness({ random: () => 0.999999 });
     h.enterPolling();
     expect(h.status()).toMatchObject({ state: 'polling', attempt: 3 });
-    h.clock.increment(1_999);
+    h.clock.increment(249);
     const d = h.dial();
     d.send({ type: 'SOCKET.OPENED', gen: d.gen });
     d.send({ type: 'SOCKET.CLOSED', gen: d.gen, code: 1000, reason: 'bye', clean: true });
-    expect(h.status()).toMatchObject({ state: 'polling', attempt: 4, delayMs: 3_999, reason: 'closed 1000 bye' });
+    expect(h.status()).toMatchObject({ state: 'polling', attempt: 4, delayMs: 372, reason: 'closed 1000 bye' });
     const before = h.dials.length;
-    h.clock.increment(3_998);
+    h.clock.increment(371);
     expect(h.dials.length).toBe(before);
     h.clock.increment(1);
     expect(h.dials.length).toBe(before + 1);
@@ -521,9 +534,9 @@ describe('connectionMachine', () => {
       heartbeatMs: 15_000,
       livenessMs: 35_000,
       pollIntervalMs: 30_000,
-      backoffBaseMs: 500,
+      backoffBaseMs: 250,
       backoffCapMs: 30_000,
-      stableMs: 10_000,
+      stableMs: 2_000,
       pollAfterFailures: 3,
       pollAfterMs: 30_000,
       maxBuffer: 10_000,

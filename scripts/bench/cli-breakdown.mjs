@@ -4,7 +4,7 @@
  * local hub on 127.0.0.1, next to a bare `node -e ''`, plus what the time goes to (module import
  * cost, measured one module per fresh process, and the phases of one `list` in process).
  *
- *   npm run build && node scripts/bench-cli.mjs [runs=25]
+ *   npm run build && node scripts/bench/cli-breakdown.mjs [runs=25]
  *
  * Prints one JSON object on stdout. Needs dist/ (npm run build).
  */
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'bin', 'wtt');
 const RUNS = Math.max(5, Number(process.argv[2] ?? 25) || 25);
 
