@@ -6,6 +6,7 @@
 import { Writable } from 'node:stream';
 import type { DestinationStream } from 'pino';
 import { describe, expect, it } from 'vitest';
+import type { WebSocket } from 'ws';
 import type { ConnectionStatus } from '../../machines/connection.machine.js';
 import { createLogger } from '../../src/log.js';
 import { Link } from '../../src/runtime/link.js';
@@ -22,12 +23,17 @@ const ECHO = `${TOKEN} ${BEARER}`;
 function hostileServer() {
   let subscribedCalls = 0;
   let pollCalls = 0;
+  let first: WebSocket | undefined;
   return scriptedServer(onCleanup, {
     rest(path, res) {
       if (path === '/health') return res.end(JSON.stringify({ status: 'ok', features: [] }));
       // The first catch-up succeeds (the link goes live); every later REST call fails with the echo.
       if (path === '/topics/subscribed' && ++subscribedCalls === 1) return res.end('[]');
-      if (path.startsWith('/messages/poll/') && ++pollCalls === 1) return res.end(JSON.stringify({ messages: [], topics: [] }));
+      if (path.startsWith('/messages/poll/') && ++pollCalls === 1) {
+        // The first catch-up ends with this poll; only then does the first socket close (echoing the token).
+        setTimeout(() => first?.close(4000, `bye ${TOKEN}`), 100);
+        return res.end(JSON.stringify({ messages: [], topics: [] }));
+      }
       res.statusCode = path.startsWith('/messages/poll/') ? 503 : 500;
       res.end(JSON.stringify({ detail: `server echo: ${ECHO}` }));
     },
@@ -39,7 +45,7 @@ function hostileServer() {
         ws.send(JSON.stringify({ type: 'new_message', message: { id: 7, topic_id: TOKEN, [TOKEN]: BEARER } }));
         ws.send(JSON.stringify({ type: 'task_status', [BEARER]: TOKEN }));
         ws.send(JSON.stringify({ type: TOKEN }));
-        setTimeout(() => ws.close(4000, `bye ${TOKEN}`), 100);
+        first = ws;
       } else if (k >= 3 && k <= 5) {
         // Three dials that fail before auth (not a refusal): the link falls back to polling.
         ws.close(4000, `flaky ${TOKEN}`);
