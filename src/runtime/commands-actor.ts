@@ -16,6 +16,7 @@ import type { WttApi } from '../client/api.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { OnboardingActor } from '../onboarding/actor.js';
+import { STATUS_REQUEST } from './status.js';
 
 export interface CommandRequest {
   type: 'COMMAND';
@@ -39,6 +40,8 @@ export interface CommandsDeps {
   log: Logger;
   /** How long to wait for the connection's and the root's answers (they are in-process). */
   askTimeoutMs?: number | undefined;
+  /** The daemon's status report, for `wtt status` (JSON text). */
+  report?: (() => unknown) | undefined;
 }
 
 /** The connection states shown by `whoami`. */
@@ -73,6 +76,7 @@ export function commandsLogic(deps: CommandsDeps) {
     };
 
     const runOne = async (req: CommandRequest): Promise<Omit<CommandReply, 'type' | 'requestId'>> => {
+      if (req.argv.length === 1 && req.argv[0] === STATUS_REQUEST && deps.report) return { text: JSON.stringify(deps.report()), exitCode: 0 };
       const { parseArgv } = await import('../commands/grammar.js');
       const { isUsageError } = await import('../commands/usage.js');
       const { run } = await import('../commands/run.js');

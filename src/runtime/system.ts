@@ -12,7 +12,9 @@ import { createActor, type Actor, type ActorOptions, type AnyActorLogic, type An
 import { connectionStatus, sameStatus, type ConnectionActorRef, type ConnectionStatus } from '../../machines/connection.machine.js';
 import { runtimeMachine, type ChildFailure, type RuntimeStatus } from '../../machines/runtime.machine.js';
 import { WttApi } from '../client/api.js';
-import { deriveWsUrl, loadConfig, type Config } from '../config.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, deriveWsUrl, loadConfig, type Config } from '../config.js';
 import { scrubSecrets, type Logger } from '../log.js';
 import type { Message, ServerFrame } from '../protocol/index.js';
 import { logOnboardingEvent, onboardingInput, type OnboardingActor } from '../onboarding/actor.js';
@@ -23,6 +25,16 @@ import { Intake, type IntakeSource } from './intake.js';
 import { connectionInput, connectionWiring, type LinkTuning } from './link.js';
 import { routerLogic } from './router.js';
 import { StateStore } from './store.js';
+import type { StatusReport } from './status.js';
+
+const VERSION = (() => {
+  try {
+    const v = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version?: unknown }).version;
+    return typeof v === 'string' ? v : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+})();
 
 export interface RuntimeOptions {
   /** The configuration, with `apiUrl`/`wsUrl` pointing at the server to use. */
@@ -54,6 +66,8 @@ export interface Runtime {
   start(): Runtime;
   /** The one published status (from the root's context). */
   status(): RuntimeStatus;
+  /** Everything `wtt status` shows. */
+  report(): StatusReport;
   /** Stops every child, closes the control socket and the link, then (if it opened it) the store. */
   stop(): Promise<void>;
 }
@@ -119,7 +133,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         log: routerLog,
         alert: (kind, text) => routerLog.warn({ kind }, scrubSecrets(text, secrets())),
       }),
-      commands: commandsLogic({ config: () => (reload(), current()), api: apiOf, log: log.child({ systemId: 'commands' }) }),
+      commands: commandsLogic({ config: () => (reload(), current()), api: apiOf, log: log.child({ systemId: 'commands' }), report: () => runtime.report() }),
       ...(opts.control === false
         ? {}
         : {
@@ -135,6 +149,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     actions: {
       logChildFailure: (_, failure: ChildFailure | undefined) => {
         if (!failure) return;
+        noteError(failure.child, failure.reason);
         log.error(
           { systemId: failure.child, failures: failure.failures, restart_in_ms: failure.restartInMs, err: scrubSecrets(failure.reason, secrets()) },
           `${failure.child} failed; restarting it`,
@@ -162,6 +177,13 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   let onboardingRef: OnboardingActor | undefined;
   // The root starts with the connection `stopped` (not started yet): nothing to publish until it runs.
   let published: ConnectionStatus | undefined = { state: 'stopped' };
+  let publishedAt = Date.now();
+  const startedAt = Date.now();
+  let lastCatchUp: { at: string; delivered: number } | null = null;
+  let lastError: { at: string; where: string; message: string } | null = null;
+  const noteError = (where: string, message: string) => {
+    lastError = { at: new Date().toISOString(), where, message: scrubSecrets(message, secrets()).slice(0, 500) };
+  };
   const onboardingLog = log.child({ systemId: 'onboarding' });
   actor.subscribe({
     next: (snap) => {
@@ -169,7 +191,18 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       if (conn !== connectionRef) {
         detachConnection?.();
         connectionRef = conn;
-        detachConnection = conn ? wiring.attach(conn) : undefined;
+        const detach = conn ? wiring.attach(conn) : undefined;
+        const subs = conn
+          ? [
+              conn.on('catchUp.done', ({ result }) => (lastCatchUp = { at: new Date().toISOString(), delivered: result.delivered })),
+              conn.on('poll.failed', ({ reason }) => noteError('connection', `poll failed: ${reason}`)),
+              conn.on('auth.rejected', ({ reason }) => noteError('connection', reason)),
+            ]
+          : [];
+        detachConnection = () => {
+          detach?.();
+          for (const s of subs) s.unsubscribe();
+        };
       }
       const onb = snap.children.onboarding as OnboardingActor | undefined;
       if (onb !== onboardingRef) {
@@ -179,6 +212,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       const status = snap.context.connection;
       if (!sameStatus(published, status)) {
         published = 'reason' in status && status.reason ? { ...status, reason: scrubSecrets(status.reason, secrets()) } : status;
+        publishedAt = Date.now();
+        if (published.state === 'backoff' && published.reason) noteError('connection', published.reason);
         opts.onStatus?.(published);
       }
     },
@@ -201,6 +236,30 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       const c = actor.getSnapshot().context;
       const conn = connectionRef ? connectionStatus(connectionRef.getSnapshot()) : c.connection;
       return { agentId: c.identity?.agentId, connection: conn, failures: c.failures, lastFailure: c.lastFailure };
+    },
+    report(): StatusReport {
+      const s = runtime.status();
+      const c = current();
+      return {
+        running: true,
+        version: VERSION,
+        pid: process.pid,
+        uptime_s: Math.round((Date.now() - startedAt) / 1000),
+        agent_id: s.agentId ?? null,
+        state_dir: c.stateDir,
+        api_url: c.apiUrl,
+        connection: {
+          state: s.connection.state,
+          since: new Date(publishedAt).toISOString(),
+          ...('reason' in s.connection && s.connection.reason ? { reason: scrubSecrets(s.connection.reason, secrets()) } : {}),
+        },
+        last_catchup: lastCatchUp,
+        intake: { ...intake.counts },
+        outbox: null,
+        tasks: null,
+        last_error: lastError,
+        children: { ...s.failures },
+      };
     },
     async stop() {
       if (actor.getSnapshot().status === 'active') {

@@ -1,0 +1,108 @@
+/**
+ * `wtt status [--json]`: what a user or a monitoring script asks of the running daemon, over its
+ * control socket. Exit 0 when a daemon answers, 3 when none runs ("not running"), 1 on an error.
+ */
+import { z } from 'zod';
+import { loadConfig } from '../config.js';
+import { WttError } from '../errors.js';
+import { askDaemon, controlSocketPath } from './control.js';
+
+export const STATUS_USAGE = `usage: wtt status [--json]
+
+Asks the running daemon (wtt up / wtt daemon) for its state: the connection and since when, live or
+polling, the last catch-up, the outbox depth and failed deliveries, tasks in progress, the last
+error, uptime and version. Exit 0 when it answers; exit 3 and "not running" when no daemon runs for
+this state dir; --json prints one JSON object for scripts.`;
+
+/** The request word the daemon's commands actor answers with a StatusReport (JSON). */
+export const STATUS_REQUEST = '\u0000status';
+
+export const StatusReport = z.object({
+  running: z.literal(true),
+  version: z.string(),
+  pid: z.number(),
+  uptime_s: z.number(),
+  agent_id: z.string().nullable(),
+  state_dir: z.string(),
+  api_url: z.string(),
+  connection: z.object({ state: z.string(), since: z.string(), reason: z.string().optional() }),
+  last_catchup: z.object({ at: z.string(), delivered: z.number() }).nullable(),
+  intake: z.object({ delivered: z.number(), duplicates: z.number(), invalid: z.number(), failed: z.number() }),
+  outbox: z.record(z.string(), z.number()).nullable(),
+  tasks: z.object({ active: z.number() }).nullable(),
+  last_error: z.object({ at: z.string(), where: z.string(), message: z.string() }).nullable(),
+  children: z.record(z.string(), z.number()),
+});
+export type StatusReport = z.infer<typeof StatusReport>;
+
+function ago(iso: string, now: number): string {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (s < 90) return `${s} s ago`;
+  if (s < 5400) return `${Math.round(s / 60)} min ago`;
+  return `${(s / 3600).toFixed(1)} h ago`;
+}
+
+function duration(s: number): string {
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${(s / 3600).toFixed(1)} h`;
+  return `${(s / 86_400).toFixed(1)} days`;
+}
+
+export function statusLines(r: StatusReport, now = Date.now()): string {
+  const c = r.connection;
+  const mode = c.state === 'live' ? 'live (WebSocket)' : c.state === 'polling' ? 'polling (REST fallback; the socket keeps retrying)' : c.state;
+  const outbox = r.outbox ? Object.entries(r.outbox).map(([k, v]) => `${k} ${v}`).join(', ') || 'empty' : 'not available';
+  const sick = Object.entries(r.children).filter(([, n]) => n > 0);
+  return [
+    `wtt daemon: running (pid ${r.pid}, version ${r.version}, up ${duration(r.uptime_s)})`,
+    `agent: ${r.agent_id ?? '(registering)'} on ${r.api_url}`,
+    `connection: ${mode} since ${c.since} (${ago(c.since, now)})${c.reason ? ` — ${c.reason}` : ''}`,
+    `last catch-up: ${r.last_catchup ? `${r.last_catchup.at} (${ago(r.last_catchup.at, now)}), ${r.last_catchup.delivered} message(s)` : 'none yet'}`,
+    `messages in: ${r.intake.delivered} (duplicates ${r.intake.duplicates}, invalid ${r.intake.invalid}, failed ${r.intake.failed})`,
+    `outbox: ${outbox}`,
+    `tasks in progress: ${r.tasks ? r.tasks.active : 'not available'}`,
+    `last error: ${r.last_error ? `${r.last_error.at} ${r.last_error.where}: ${r.last_error.message}` : 'none'}`,
+    ...(sick.length > 0 ? [`restarting: ${sick.map(([k, n]) => `${k} (${n} failure${n === 1 ? '' : 's'})`).join(', ')}`] : []),
+    `state: ${r.state_dir}`,
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${STATUS_USAGE}\n`);
+    return 0;
+  }
+  const json = argv.includes('--json');
+  const unknown = argv.find((a) => a !== '--json');
+  if (unknown) {
+    process.stderr.write(`wtt status: unknown option '${unknown}'\n${STATUS_USAGE}\n`);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    process.stderr.write(`wtt status: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+  const path = controlSocketPath(config.stateDir);
+  let answer;
+  try {
+    answer = await askDaemon(path, config.agentId, [STATUS_REQUEST], 10_000);
+  } catch (e) {
+    process.stderr.write(`wtt status: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+  if (!answer) {
+    process.stdout.write(json ? `${JSON.stringify({ running: false, state_dir: config.stateDir })}\n` : `wtt daemon: not running (state dir ${config.stateDir})\n`);
+    return 3;
+  }
+  const parsed = StatusReport.safeParse((() => { try { return JSON.parse(answer.text) as unknown; } catch { return undefined; } })());
+  if (!parsed.success) {
+    process.stderr.write(`wtt status: ${new WttError('WTT_ERR_BAD_RESPONSE', { message: 'the daemon answered with a status this CLI cannot read (different versions?)' }).message}\n`);
+    return 1;
+  }
+  process.stdout.write(`${json ? JSON.stringify(parsed.data) : statusLines(parsed.data)}\n`);
+  return 0;
+}
