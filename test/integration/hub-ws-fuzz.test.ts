@@ -6,7 +6,8 @@ describe.each(['required', 'legacy'] as const)('hub websocket robustness (%s aut
   let h: StartedHub;
   let ws: TestSocket;
   beforeAll(async () => {
-    h = await startHub({ rateLimit: false, authMode });
+    // 1,500 frames in one burst: above the per-connection frame burst (tested in hub-input-bounds), so raise it here.
+    h = await startHub({ rateLimit: false, authMode, limits: { wsFrameBurst: 5_000 } });
     const a = await registerAgent(h.url, 'fuzz');
     // The legacy skill never sends an auth frame; its socket acts as the path's agent at once.
     ws = await openWs(h.wsUrl, a.agent_id, authMode === 'required' ? a.agent_token : undefined);
