@@ -125,6 +125,7 @@ export type ConnectionEvent =
   | SocketGet
   /** Try again now (from `unauthorized`, e.g. after the token was fixed). */
   | { type: 'RETRY' }
+  | { type: 'RESYNC' }
   | { type: 'STOP' };
 
 export type ConnectionEmitted =
@@ -365,6 +366,8 @@ export const connectionMachine = setup({
           description: 'Frames are handed on as they arrive; live for stableMs makes the link stable (flap count reset).',
           after: { stableUptime: { actions: 'resetAttempt' } },
           on: {
+            // The intake could not record a message: catch up again from the persisted cursors.
+            RESYNC: { target: 'catchingUp' },
             'SOCKET.FRAME': { guard: 'isCurrent', actions: ['cancelLiveness', 'armLiveness', 'emitFrame'] },
           },
         },

@@ -4,6 +4,7 @@
  * docs/configuration.md). Errors name the key, where the value came from and the bad value — never
  * the value of a secret.
  */
+import { DEFAULT_NOTIFY_POLICY, notifyKinds, quietHours, type NotifyPolicy } from './runtime/notify-policy.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -201,6 +202,11 @@ export const EnvSchema = z.object({
   WTT_IM_TARGETS: targets('WTT_IM_TARGETS'),
   WTT_IM_FALLBACKS: fallbacks,
   WTT_WEBHOOK_SECRET: secret('WTT_WEBHOOK_SECRET'),
+  WTT_NOTIFY: notifyKinds,
+  WTT_QUIET_HOURS: quietHours,
+  WTT_DIGEST_BURST: count('WTT_DIGEST_BURST', 1, DEFAULT_NOTIFY_POLICY.digestBurst),
+  WTT_DIGEST_WINDOW_S: seconds('WTT_DIGEST_WINDOW_S', 1, DEFAULT_NOTIFY_POLICY.digestWindowMs / 1000),
+  WTT_CHAT_RATE_PER_MIN: count('WTT_CHAT_RATE_PER_MIN', 1, DEFAULT_NOTIFY_POLICY.chatRatePerMin),
   WTT_POLL_INTERVAL: seconds('WTT_POLL_INTERVAL', 1, DEFAULTS.pollIntervalS),
   WTT_HEARTBEAT_S: seconds('WTT_HEARTBEAT_S', 1, DEFAULTS.heartbeatS),
   WTT_LIVENESS_S: seconds('WTT_LIVENESS_S', 2, DEFAULTS.livenessS),
@@ -253,6 +259,8 @@ export interface Config {
   imFallbacks: readonly ImRoute[];
   /** Signs DingTalk webhook posts (WTT_WEBHOOK_SECRET). */
   webhookSecret: string | undefined;
+  /** What reaches the chat (WTT_NOTIFY, WTT_QUIET_HOURS, WTT_DIGEST_*, WTT_CHAT_RATE_PER_MIN). */
+  notify: NotifyPolicy;
   pollIntervalMs: number;
   heartbeatMs: number;
   livenessMs: number;
@@ -429,6 +437,13 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
     imTargets: Object.freeze([...(e.WTT_IM_TARGETS ?? e.WTT_IM_TARGET ?? [])]),
     imFallbacks: Object.freeze(e.WTT_IM_FALLBACKS.map((f) => Object.freeze(f))),
     webhookSecret: e.WTT_WEBHOOK_SECRET,
+    notify: Object.freeze({
+      kinds: e.WTT_NOTIFY,
+      quietHours: e.WTT_QUIET_HOURS,
+      digestBurst: e.WTT_DIGEST_BURST,
+      digestWindowMs: e.WTT_DIGEST_WINDOW_S * 1000,
+      chatRatePerMin: e.WTT_CHAT_RATE_PER_MIN,
+    }),
     pollIntervalMs: e.WTT_POLL_INTERVAL * 1000,
     heartbeatMs: e.WTT_HEARTBEAT_S * 1000,
     livenessMs: e.WTT_LIVENESS_S * 1000,

@@ -83,14 +83,27 @@ function items(raws: readonly unknown[]): Item[] {
  */
 function handOn(intake: Intake, list: Item[], source: IntakeSource, signal: AbortSignal | undefined, skipAll = false): number {
   let delivered = 0;
+  let batch: Message[] = [];
+  const commit = () => {
+    if (batch.length > 0) delivered += intake.acceptMany(batch, source).delivered;
+    batch = [];
+  };
   for (const it of list.sort(byAge)) {
     signal?.throwIfAborted();
     if (!it.m) intake.invalid(it.invalid, source);
     else if (skipAll) intake.skip(it.m);
-    else if (intake.accept(it.m, source) === 'delivered') delivered++;
+    else {
+      // Group commit: one transaction per page-sized batch, in age order.
+      batch.push(it.m);
+      if (batch.length >= GROUP_COMMIT_MAX) commit();
+    }
   }
+  commit();
   return delivered;
 }
+
+/** The most messages one catch-up commit takes. */
+const GROUP_COMMIT_MAX = 500;
 
 export async function serverFeatures(api: WttApi, signal?: AbortSignal): Promise<readonly string[]> {
   try {
@@ -109,6 +122,7 @@ export async function catchUp(deps: CatchUpDeps): Promise<CatchUpReport> {
   const initialized = isInitialized(store);
   const report: CatchUpReport = { delivered: 0, topics: 0, started: 0 };
   const c = { signal };
+  intake.beginCatchUp();
 
   const hand = (list: Item[]) => {
     report.delivered += handOn(intake, list, 'catchup', signal);

@@ -33,6 +33,7 @@ import { WttError } from '../errors.js';
 import type { Config } from '../config.js';
 import { scrubSecrets, type Logger } from '../log.js';
 import { StateStore } from './store.js';
+import type { DeliveryPlanner } from './deliveries.js';
 import { Intake, type IntakeCounts, type MessageSink } from './intake.js';
 import { catchUp, drainPoll, isInitialized, markInitialized, serverFeatures } from './catchup.js';
 
@@ -54,8 +55,10 @@ export interface LinkTuning {
 
 export interface LinkOptions {
   config: LinkConfig;
-  /** Each message, exactly once (synchronous hand-on). */
-  onMessage: MessageSink;
+  /** Each message, exactly once, after its commit. */
+  onMessage?: MessageSink | undefined;
+  /** Routing into the outbox (in the same commit as the seen id). */
+  planner?: DeliveryPlanner | undefined;
   /** Every other server frame (task_status, typing, …), live only. */
   onFrame?: ((f: ServerFrame) => void) | undefined;
   log?: Logger | undefined;
@@ -200,7 +203,7 @@ export function connectionWiring(opts: ConnectionWiringOptions): ConnectionWirin
   const attach = (ref: ConnectionActorRef): (() => void) => {
     const subs = [
       ref.on('frame', ({ frame }) => {
-        if (frame.type === 'new_message') intake.accept(frame.message, 'live');
+        if (frame.type === 'new_message') intake.enqueueLive(frame.message);
         else if (frame.type !== 'action_result') {
           try {
             opts.onFrame?.(frame);
@@ -248,7 +251,14 @@ export class Link {
     this.ownsStore = !opts.store;
     this.store = opts.store ?? StateStore.open({ stateDir: config.stateDir, log: opts.log });
     this.secrets = [config.agentToken, config.bearerToken];
-    this.intake = new Intake({ store: this.store, onMessage: opts.onMessage, log: opts.log, secrets: this.secrets });
+    this.intake = new Intake({
+      store: this.store,
+      planner: opts.planner,
+      onMessage: opts.onMessage,
+      log: opts.log,
+      secrets: this.secrets,
+      onHeldBack: () => this.actor.send({ type: 'RESYNC' }),
+    });
     if (config.livenessMs <= config.heartbeatMs) {
       this.log?.warn(
         { heartbeatMs: config.heartbeatMs, livenessMs: config.livenessMs },
@@ -346,6 +356,7 @@ export class Link {
       this.actor.send({ type: 'STOP' });
       this.actor.stop();
     }
+    this.intake.close();
     this.publish({ state: 'stopped' });
     if (this.ownsStore) this.store.close();
   }

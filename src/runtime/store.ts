@@ -11,9 +11,12 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { z } from 'zod';
 import { WttError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { TopicNotifyMode } from './notify-policy.js';
+import { OUTBOX_DDL, OutboxTable, type DeliveryState, type OutboxCounts, type OutboxEntry, type Trace } from './outbox.js';
 
 export const STATE_FILE = 'state.sqlite';
-const SCHEMA_VERSION = 1;
+/** v2: the outbox became chat deliveries (route, state, text) with decisions and attempts beside it. */
+const SCHEMA_VERSION = 2;
 
 export const SEEN_DEFAULTS = Object.freeze({
   /** Seen ids are kept at least this long … */
@@ -29,16 +32,6 @@ export interface Cursor {
   message_id: string;
   seq: number | null;
   created_at: string | null;
-}
-
-export interface OutboxItem {
-  id: number;
-  kind: string;
-  idempotency_key: string;
-  payload: unknown;
-  attempts: number;
-  next_at: number;
-  created_at: number;
 }
 
 export interface StoreOptions {
@@ -74,15 +67,6 @@ CREATE TABLE IF NOT EXISTS seen (
   seen_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS seen_at_idx ON seen (seen_at);
-CREATE TABLE IF NOT EXISTS outbox (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  kind TEXT NOT NULL,
-  idempotency_key TEXT NOT NULL UNIQUE,
-  payload TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_at INTEGER NOT NULL,
-  created_at INTEGER NOT NULL
-);
 CREATE TABLE IF NOT EXISTS snapshots (actor_id TEXT PRIMARY KEY, snapshot TEXT NOT NULL, updated_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL);
 `;
@@ -101,6 +85,10 @@ export class StateStore {
   private readonly windowMs: number;
   private readonly minIds: number;
   private insertsSincePrune = 0;
+  /** Chat deliveries (written in the intake's transaction, drained by the notifier). */
+  readonly outbox: OutboxTable;
+  /** Routes a notice goes to when none is named (the primary routes; set by the runtime). */
+  private noticeRoutes: readonly string[] = ['console:stdout'];
   private readonly st: {
     getCursor: Statement<[string]>;
     setCursor: Statement<[string, string, number | null, string | null, number]>;
@@ -118,6 +106,7 @@ export class StateStore {
     // The dedupe window is a guarantee (issue 4): it can be widened, never narrowed.
     this.windowMs = Math.max(opts.seenWindowMs ?? 0, SEEN_DEFAULTS.windowMs);
     this.minIds = Math.max(Math.floor(opts.seenMinIds ?? 0), SEEN_DEFAULTS.minIds);
+    this.outbox = new OutboxTable(db, this.now);
     this.st = {
       getCursor: db.prepare('SELECT topic_id, message_id, seq, created_at FROM cursors WHERE topic_id = ?'),
       setCursor: db.prepare(
@@ -171,8 +160,14 @@ export class StateStore {
       if (check !== 'ok') throw new Error(`quick_check: ${String(check)}`);
       db.exec(DDL);
       const v = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
-      if (!v) db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
-      else if (Number(v.value) > SCHEMA_VERSION) throw new Error(`schema version ${v.value} is newer than this program (${SCHEMA_VERSION})`);
+      if (v && Number(v.value) > SCHEMA_VERSION) throw new Error(`schema version ${v.value} is newer than this program (${SCHEMA_VERSION})`);
+      db.transaction(() => {
+        // v1 had a generic outbox (kind, payload) that nothing ever wrote: replace it.
+        const cols = (db.prepare('PRAGMA table_info(outbox)').all() as Array<{ name: string }>).map((c) => c.name);
+        if (cols.length > 0 && !cols.includes('route')) db.exec('DROP TABLE outbox');
+        db.exec(OUTBOX_DDL);
+        db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(SCHEMA_VERSION));
+      })();
       return db;
     } catch (e) {
       db.close();
@@ -230,6 +225,7 @@ export class StateStore {
   /** Forget seen ids older than the window, keeping at least the newest `minIds`. */
   pruneSeen(): number {
     this.insertsSincePrune = 0;
+    this.outbox.prune();
     return this.st.prune.run(this.now() - this.windowMs, this.minIds).changes;
   }
 
@@ -268,30 +264,58 @@ export class StateStore {
     this.db.prepare('DELETE FROM snapshots WHERE actor_id = ?').run(actorId);
   }
 
-  // ── outbox (drained by the notifier of a later issue) ──────────────────────────────────
-  /** Add an item once per idempotency key; returns its id (the existing one on a repeat). */
-  enqueueOutbox(kind: string, idempotencyKey: string, payload: unknown): number {
-    const now = this.now();
-    this.db
-      .prepare('INSERT OR IGNORE INTO outbox (kind, idempotency_key, payload, next_at, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(kind, idempotencyKey, JSON.stringify(payload), now, now);
-    return (this.db.prepare('SELECT id FROM outbox WHERE idempotency_key = ?').get(idempotencyKey) as { id: number }).id;
+  // ── transactions ───────────────────────────────────────────────────────────────────────
+  /** Run `fn` in one SQLite transaction (nested calls become savepoints). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
   }
 
-  /** Items due at `now`, oldest first. */
-  dueOutbox(limit = 100): OutboxItem[] {
-    const rows = this.db
-      .prepare('SELECT id, kind, idempotency_key, payload, attempts, next_at, created_at FROM outbox WHERE next_at <= ? ORDER BY id LIMIT ?')
-      .all(this.now(), limit) as Array<Omit<OutboxItem, 'payload'> & { payload: string }>;
-    return rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as unknown }));
+  // ── outbox (see outbox.ts) ─────────────────────────────────────────────────────────────
+  setNoticeRoutes(routes: readonly string[]): void {
+    if (routes.length > 0) this.noticeRoutes = [...routes];
   }
 
-  /** Count an attempt and push the item back to `nextAt`. */
-  deferOutbox(id: number, nextAt: number): void {
-    this.db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE id = ?').run(nextAt, id);
+  /**
+   * A notice for the chat (an alert, a failure report, a task event), once per `key` and route.
+   * Returns the first new row id, or undefined when every route already had this key.
+   */
+  enqueueNotice(n: { key: string; text: string; urgent?: boolean; task_id?: string; routes?: readonly string[] }): number | undefined {
+    const at = this.now();
+    return this.transaction(() => {
+      let first: number | undefined;
+      for (const route of n.routes ?? this.noticeRoutes) {
+        const id = this.outbox.insert({ key: `notice:${n.key}:${route}`, route, kind: 'notice', text: n.text, urgent: n.urgent ?? false, state: 'pending', next_at: at });
+        first ??= id;
+      }
+      return first;
+    });
   }
 
-  removeOutbox(id: number): void {
-    this.db.prepare('DELETE FROM outbox WHERE id = ?').run(id);
+  outboxList(opts?: { state?: DeliveryState; limit?: number }): OutboxEntry[] {
+    return this.outbox.list(opts);
+  }
+
+  outboxRetry(id: number): OutboxEntry | undefined {
+    return this.outbox.retry(id);
+  }
+
+  outboxDrop(id: number): OutboxEntry | undefined {
+    return this.outbox.drop(id);
+  }
+
+  outboxCounts(): OutboxCounts {
+    return this.outbox.counts();
+  }
+
+  trace(messageId: string): Trace {
+    return this.outbox.trace(messageId);
+  }
+
+  setTopicNotify(topicId: string, mode: TopicNotifyMode): void {
+    this.outbox.setTopicNotify(topicId, mode);
+  }
+
+  topicNotify(topicId: string): TopicNotifyMode | undefined {
+    return this.outbox.topicNotify(topicId);
   }
 }

@@ -24,6 +24,10 @@ import { controlSocketPath } from './control.js';
 import { Intake, type IntakeSource } from './intake.js';
 import { connectionInput, connectionWiring, type LinkTuning } from './link.js';
 import { routerLogic } from './router.js';
+import { notifierLogic } from './notifier.js';
+import { adapterFor, routesFromConfig } from '../im/index.js';
+import type { NotifierTuning } from '../../machines/notifier.machine.js';
+import { createHash } from 'node:crypto';
 import { StateStore } from './store.js';
 import type { StatusReport } from './status.js';
 
@@ -48,8 +52,9 @@ export interface RuntimeOptions {
   onStatus?: ((s: ConnectionStatus) => void) | undefined;
   /** Each inbound message, once, as it is recorded (`wtt up` prints it). */
   onMessage?: ((m: Message, source: IntakeSource) => void) | undefined;
-  /** The `notifier` child (the chat delivery); a system without one only records the outbox. */
+  /** Replaces the `notifier` child (default: one route actor per configured route, real adapters). */
   notifier?: AnyActorLogic | undefined;
+  notifierTuning?: NotifierTuning | undefined;
   /** Serve the control socket (default true). */
   control?: boolean | undefined;
   tuning?: LinkTuning | undefined;
@@ -97,14 +102,25 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   let actor: Actor<typeof runtimeMachine>;
   const send = (id: string, event: Record<string, unknown> & { type: string }) => (actor.system.get(id) as AnyActorRef | undefined)?.send(event);
 
+  // Chat routes: the primary ones get notices; each route gets one notifier actor.
+  const routes = routesFromConfig(config);
+  const adapterDeps = { config, log: log.child({ systemId: 'notifier' }) };
+  const routeInfos = [...routes.primary].map((r) => ({ key: r.key, channel: r.channel, maxChars: adapterFor(r, adapterDeps).maxChars }));
+  store.setNoticeRoutes(routes.primary.map((r) => r.key));
   const intake = new Intake({
     store,
     log: log.child({ systemId: 'connection' }),
     secrets: secrets(),
-    onMessage: (m, source) => {
-      opts.onMessage?.(m, source);
-      send('router', { type: 'COMMITTED', routeKeys: [], messages: 1 });
+    planner: {
+      policy: config.notify,
+      identity: () => ({ agentId: actor?.getSnapshot().context.identity?.agentId ?? current().agentId, mentionNames: current().mentionNames }),
+      routes: () => routeInfos,
     },
+    onMessage: opts.onMessage,
+    onCommitted: (c) => {
+      if (c.routeKeys.length > 0) send('router', { type: 'COMMITTED', routeKeys: c.routeKeys, messages: c.messages.length });
+    },
+    onHeldBack: () => send('connection', { type: 'RESYNC' }),
   });
   const wiring = connectionWiring({
     config,
@@ -131,7 +147,15 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       connection: wiring.logic,
       router: routerLogic({
         log: routerLog,
-        alert: (kind, text) => routerLog.warn({ kind }, scrubSecrets(text, secrets())),
+        alert: (kind, text) => {
+          const clean = scrubSecrets(text, secrets());
+          routerLog.warn({ kind }, clean);
+          try {
+            store.enqueueNotice({ key: `alert:${kind}:${createHash('sha256').update(clean).digest('hex').slice(0, 12)}`, text: clean, urgent: true });
+          } catch (e) {
+            routerLog.error({ err: e instanceof Error ? e.message : String(e) }, 'could not queue the alert for the chat');
+          }
+        },
       }),
       commands: commandsLogic({ config: () => (reload(), current()), api: apiOf, log: log.child({ systemId: 'commands' }), report: () => runtime.report() }),
       ...(opts.control === false
@@ -144,7 +168,16 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
               commandTimeoutMs: config.httpTimeoutMs * 2 + 10_000,
             }),
           }),
-      ...(opts.notifier ? { notifier: opts.notifier } : {}),
+      notifier:
+        opts.notifier ??
+        notifierLogic({
+          store,
+          routes,
+          adapterFor: (r) => adapterFor(r, adapterDeps),
+          log: log.child({ systemId: 'notifier' }),
+          tuning: { ratePerMin: config.notify.chatRatePerMin, ...(opts.notifierTuning ?? {}) },
+          secrets,
+        }),
     },
     actions: {
       logChildFailure: (_, failure: ChildFailure | undefined) => {
@@ -255,7 +288,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         },
         last_catchup: lastCatchUp,
         intake: { ...intake.counts },
-        outbox: null,
+        outbox: store.isOpen ? store.outboxCounts() : null,
         tasks: null,
         last_error: lastError,
         children: { ...s.failures },
@@ -267,6 +300,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         actor.stop();
       }
       detachConnection?.();
+      intake.close();
       if (ownsStore) store.close();
       if (published?.state !== 'stopped') {
         published = { state: 'stopped' };

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { Intake, type IntakeSource } from '../../src/runtime/intake.js';
 import { StateStore } from '../../src/runtime/store.js';
+import { DEFAULT_NOTIFY_POLICY } from '../../src/runtime/notify-policy.js';
 import { parseServerFrame, type Message } from '../../src/protocol/index.js';
 
 const stores: StateStore[] = [];
@@ -69,18 +70,50 @@ describe('Intake', () => {
     for (const w of warnings) expect(w.reason.length).toBeGreaterThan(0);
   });
 
-  it('does not record a message when handing it on throws, so it comes again', () => {
-    let fail = true;
-    const seen: string[] = [];
-    const { intake, store } = setup((m) => {
-      if (fail) throw new Error('router busy');
-      seen.push(m.id);
+  it('records nothing of a message whose commit fails, holds back its topic, and takes both again at the next catch-up', () => {
+    const store = StateStore.open({ stateDir: mkdtempSync(join(tmpdir(), 'wtt-intake-')) });
+    stores.push(store);
+    let failOn: string | undefined = 'm1';
+    const heldBack: string[] = [];
+    const committed: string[] = [];
+    const intake = new Intake({
+      store,
+      onHeldBack: (t) => heldBack.push(t),
+      onCommitted: (c) => committed.push(...c.messages.map((m) => m.id)),
+      planner: {
+        policy: { ...DEFAULT_NOTIFY_POLICY, kinds: 'all' },
+        identity: () => ({ agentId: 'me', mentionNames: [] }),
+        routes: () => {
+          // The routing runs inside the transaction: a throw here rolls the seen id back too.
+          if (failOn) {
+            const f = failOn;
+            failOn = undefined;
+            throw new Error(`disk full while routing ${f}`);
+          }
+          return [{ key: 'console:stdout', channel: 'console', maxChars: 1_000_000 }];
+        },
+      },
     });
     expect(intake.offer(msg(1), 'live')).toBe('failed');
     expect(store.hasSeen('m1')).toBe(false);
-    fail = false;
-    expect(intake.offer(msg(1), 'catchup')).toBe('delivered');
-    expect(seen).toEqual(['m1']);
+    // The next good message of the same topic must not move the cursor past m1.
+    expect(intake.offer(msg(2), 'live')).toBe('failed');
+    expect(store.hasSeen('m2')).toBe(false);
+    expect(store.cursor('t1')).toBeUndefined();
+    expect(heldBack).toEqual(['t1']);
+    intake.beginCatchUp();
+    expect(intake.acceptMany([msg(1), msg(2)].map((m) => m as unknown as Message), 'catchup')).toMatchObject({ delivered: 2 });
+    expect(committed).toEqual(['m1', 'm2']);
+    expect(store.outboxList({ state: 'pending' }).map((e) => e.message_id).reverse()).toEqual(['m1', 'm2']);
+  });
+
+  it('keeps a message recorded when a monitor of it throws', () => {
+    const { intake, store } = setup(() => {
+      throw new Error('stdout closed');
+    });
+    expect(intake.offer(msg(1), 'live')).toBe('delivered');
+    expect(store.hasSeen('m1')).toBe(true);
+    expect(intake.offer(msg(1), 'catchup')).toBe('duplicate');
   });
 
   it('records without handing on when skipping to start from now', () => {

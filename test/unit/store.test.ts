@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { STATE_FILE, StateStore } from '../../src/runtime/store.js';
 import { createLogger } from '../../src/log.js';
 import { Writable } from 'node:stream';
@@ -136,20 +137,75 @@ describe('StateStore', () => {
     expect(lines.join('')).toContain('state file is unreadable');
   });
 
-  it('keeps one outbox item per idempotency key and hands out due items oldest first', () => {
+  it('queues a notice once per key and route, drains each route oldest first, and records every attempt', () => {
     let now = 100;
     const s = openStore(dir(), { now: () => now });
-    const a = s.enqueueOutbox('publish', 'k1', { content: 'a' });
-    const again = s.enqueueOutbox('publish', 'k1', { content: 'a' });
-    const b = s.enqueueOutbox('publish', 'k2', { content: 'b' });
-    expect(again).toBe(a);
-    expect(s.dueOutbox().map((i) => i.payload)).toEqual([{ content: 'a' }, { content: 'b' }]);
-    s.deferOutbox(a, 200);
-    expect(s.dueOutbox().map((i) => i.id)).toEqual([b]);
+    s.setNoticeRoutes(['telegram:1', 'slack:h#x']);
+    const a = s.enqueueNotice({ key: 'auth', text: 'token refused' });
+    expect(s.enqueueNotice({ key: 'auth', text: 'token refused' })).toBeUndefined();
+    s.enqueueNotice({ key: 'later', text: 'second' });
+    expect(s.outbox.head('telegram:1')?.text).toBe('token refused');
+    expect(s.outbox.head('slack:h#x')?.text).toBe('token refused');
+    s.outbox.markAttemptFailed(a as number, 'openclaw-gateway', '500 tool execution failed', false);
     now = 200;
-    expect(s.dueOutbox().find((i) => i.id === a)?.attempts).toBe(1);
-    s.removeOutbox(a);
-    expect(s.dueOutbox().map((i) => i.id)).toEqual([b]);
+    s.outbox.markSent(a as number, 'openclaw-gateway', 'tg-77');
+    expect(s.outbox.head('telegram:1')?.text).toBe('second');
+    const sent = s.outbox.get(a as number);
+    expect(sent).toMatchObject({ state: 'sent', attempts: 2, chat_message_id: 'tg-77', adapter: 'openclaw-gateway' });
+    expect(s.outboxCounts()).toMatchObject({ pending: 3, sent: 1 });
+  });
+
+  it('retries a failed delivery from zero attempts and never sends a dropped one', () => {
+    const s = openStore(dir());
+    s.setNoticeRoutes(['telegram:1']);
+    const id = s.enqueueNotice({ key: 'k', text: 'x' }) as number;
+    s.outbox.markAttemptFailed(id, 'openclaw-gateway', 'chat not found', true);
+    expect(s.outbox.head('telegram:1')).toBeUndefined();
+    expect(s.outboxList({ state: 'failed' }).map((e) => e.id)).toEqual([id]);
+    expect(s.outboxRetry(id)).toMatchObject({ state: 'pending', attempts: 0 });
+    expect(s.outbox.head('telegram:1')?.id).toBe(id);
+    expect(s.outboxDrop(id)).toMatchObject({ state: 'dropped' });
+    expect(s.outbox.head('telegram:1')).toBeUndefined();
+    // A sent row cannot be dropped or retried into a second send.
+    const sent = s.enqueueNotice({ key: 'k2', text: 'y' }) as number;
+    s.outbox.markSent(sent, 'console', undefined);
+    expect(s.outboxDrop(sent)?.state).toBe('sent');
+    expect(s.outboxRetry(sent)?.state).toBe('sent');
+  });
+
+  it('migrates a version 1 file: cursors and seen ids kept, the old generic outbox replaced', () => {
+    const d = dir();
+    const path = join(d, STATE_FILE);
+    const db = new Database(path);
+    db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO meta VALUES ('schema_version', '1');
+      CREATE TABLE cursors (topic_id TEXT PRIMARY KEY, message_id TEXT NOT NULL, seq INTEGER, created_at TEXT, updated_at INTEGER NOT NULL);
+      INSERT INTO cursors VALUES ('t1', 'm9', 9, NULL, 1);
+      CREATE TABLE seen (message_id TEXT PRIMARY KEY, topic_id TEXT NOT NULL, seen_at INTEGER NOT NULL);
+      INSERT INTO seen VALUES ('m9', 't1', 1);
+      CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, idempotency_key TEXT NOT NULL UNIQUE, payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, created_at INTEGER NOT NULL);`);
+    db.close();
+    const s = openStore(d);
+    expect(s.cursor('t1')?.seq).toBe(9);
+    expect(s.hasSeen('m9')).toBe(true);
+    s.setNoticeRoutes(['console:stdout']);
+    expect(s.enqueueNotice({ key: 'a', text: 'after migration' })).toBeTypeOf('number');
+    s.close();
+    const v = new Database(path).prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string };
+    expect(v.value).toBe('2');
+  });
+
+  it('remembers a topic notify setting across a reopen', () => {
+    const d = dir();
+    const s = openStore(d);
+    s.setTopicNotify('t1', 'digest');
+    s.setTopicNotify('t2', 'off');
+    s.setTopicNotify('t1', 'on');
+    s.close();
+    const again = openStore(d);
+    expect(again.topicNotify('t1')).toBe('on');
+    expect(again.topicNotify('t2')).toBe('off');
+    expect(again.topicNotify('t3')).toBeUndefined();
   });
 
   it('stores and returns actor snapshots by actor id', () => {

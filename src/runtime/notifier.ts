@@ -1,0 +1,179 @@
+/**
+ * The `notifier` child: one route actor (machines/notifier.machine.ts, systemId
+ * `notifier:<route key>`) per configured route, woken by `OUTBOX.WAKE` from the router. The
+ * `deliverNext` actor here is the only code that reads a route's outbox and calls its adapter:
+ *
+ * 1. held rows that came due (a burst, a digest topic, quiet hours) are folded into one digest;
+ * 2. the oldest pending row is sent with the idempotency key `wtt-<row id>`;
+ * 3. the outcome is recorded (attempt, adapter, chat message id); a row failed for good is copied to
+ *    the fallback routes and announced once on the other routes.
+ */
+import { createHash } from 'node:crypto';
+import { assign, enqueueActions, fromPromise, sendParent, setup } from 'xstate';
+import { notifierMachine, type DeliverInput, type DeliverOutcome, type HubReport, type NotifierTuning, type RouteStatus } from '../../machines/notifier.machine.js';
+import { isDeliveryError, type ImAdapter, type Route, type RouteSet } from '../im/index.js';
+import { renderDigest, splitText } from '../im/render.js';
+import { scrubSecrets, type Logger } from '../log.js';
+import type { OutboxEntry } from './outbox.js';
+import type { StateStore } from './store.js';
+
+export interface NotifierDeps {
+  store: StateStore;
+  routes: RouteSet;
+  adapterFor(route: Route): ImAdapter;
+  log?: Logger | undefined;
+  tuning?: NotifierTuning | undefined;
+  random?: (() => number) | undefined;
+  /** Credentials that must never reach a stored error text. */
+  secrets?: () => ReadonlyArray<string | undefined>;
+}
+
+export interface NotifierHubContext {
+  routes: readonly string[];
+  statuses: Record<string, RouteStatus>;
+}
+
+export type OutboxWake = { type: 'OUTBOX.WAKE'; routeKeys?: readonly string[] | undefined };
+
+const shortHash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 10);
+
+/** Everything `deliverNext` does for one route, as a plain async function (tested through the hub). */
+export function makeDeliverNext(deps: NotifierDeps) {
+  const all = [...deps.routes.primary, ...deps.routes.fallbacks];
+  const byKey = new Map(all.map((r) => [r.key, r]));
+  const adapters = new Map<string, ImAdapter>();
+  const adapterOf = (r: Route) => {
+    let a = adapters.get(r.key);
+    if (!a) adapters.set(r.key, (a = deps.adapterFor(r)));
+    return a;
+  };
+  const { store } = deps;
+  const clean = (text: string) => scrubSecrets(text, deps.secrets?.() ?? []).slice(0, 500);
+  const others = (key: string) => all.map((r) => r.key).filter((k) => k !== key);
+
+  const foldHeld = (route: Route, adapter: ImAdapter) => {
+    const due = store.outbox.heldDue(route.key);
+    if (due.length === 0) return;
+    const byReason = new Map<string, OutboxEntry[]>();
+    for (const r of due) byReason.set(r.hold_reason ?? 'held', [...(byReason.get(r.hold_reason ?? 'held') ?? []), r]);
+    for (const [reason, rows] of byReason) {
+      const text = renderDigest(reason, rows.map((r) => r.text));
+      const span = `${rows[0]?.id ?? 0}-${rows[rows.length - 1]?.id ?? 0}`;
+      const parts = splitText(text, adapter.maxChars).map((part, i) => ({
+        key: `digest:${route.key}:${span}:${i}`,
+        route: route.key,
+        kind: 'digest' as const,
+        text: part,
+        state: 'pending' as const,
+        next_at: 0,
+      }));
+      store.outbox.foldIntoDigest(rows.map((r) => r.id), parts);
+    }
+  };
+
+  /** A row failed for good: a copy to each fallback (primary routes only) and one announcement. */
+  const failedForGood = (row: OutboxEntry, error: string): string[] => {
+    const wake = new Set<string>();
+    const isPrimary = deps.routes.primary.some((r) => r.key === row.route);
+    store.transaction(() => {
+      if (isPrimary) {
+        for (const fb of deps.routes.fallbacks) {
+          if (store.outbox.insert({ key: `fallback:${row.id}:${fb.key}`, route: fb.key, kind: row.kind, message_id: row.message_id, topic_id: row.topic_id, text: row.text, state: 'pending', next_at: 0 }) !== undefined) wake.add(fb.key);
+        }
+      }
+      // Notices about failures are not announced again (no chain of reports about reports).
+      if (row.kind !== 'notice') {
+        const where = others(row.route);
+        const what = row.message_id ? `message ${row.message_id}` : `a ${row.kind}`;
+        const text = `⚠️ WTT could not deliver ${what} to ${row.route}: ${error}. \`wtt outbox\` lists it; \`wtt outbox retry ${row.id}\` sends it again${row.message_id ? `; \`wtt trace ${row.message_id}\` shows every attempt` : ''}.`;
+        store.enqueueNotice({ key: `failed:${row.id}`, text, urgent: true, routes: where.length > 0 ? where : [row.route] });
+        for (const k of where) wake.add(k);
+      }
+    });
+    deps.log?.error({ systemId: `notifier:${row.route}`, delivery_id: row.id, message_id: row.message_id, err: error }, 'delivery failed for good');
+    return [...wake];
+  };
+
+  return async (input: DeliverInput): Promise<DeliverOutcome> => {
+    const route = byKey.get(input.route);
+    if (!route) return { kind: 'misconfigured', error: `route ${input.route} is not configured` };
+    const adapter = adapterOf(route);
+    foldHeld(route, adapter);
+    const row = store.outbox.head(route.key);
+    if (!row) {
+      const next = store.outbox.nextHeldAt(route.key);
+      return { kind: 'empty', wakeInMs: next === undefined ? undefined : Math.max(0, next - Date.now()) };
+    }
+    try {
+      const res = await adapter.send({ route, text: row.text, idempotencyKey: `wtt-${row.id}` });
+      store.outbox.markSent(row.id, res.adapter, res.messageId);
+      return { kind: 'sent' };
+    } catch (e) {
+      const error = clean(e instanceof Error ? e.message : String(e));
+      const adapterName = isDeliveryError(e) ? e.adapter : adapter.name;
+      if (isDeliveryError(e) && e.kind === 'config') {
+        store.outbox.markAttemptFailed(row.id, adapterName, error, false);
+        const where = others(route.key);
+        store.enqueueNotice({
+          key: `config:${route.key}:${shortHash(error)}`,
+          text: `⚠️ WTT cannot deliver to ${route.key}: ${error}. Deliveries wait until it is fixed.`,
+          urgent: true,
+          routes: where,
+        });
+        deps.log?.error({ systemId: `notifier:${route.key}`, err: error }, 'route is misconfigured; deliveries wait until it is fixed');
+        return { kind: 'misconfigured', error, wake: where };
+      }
+      const permanent = isDeliveryError(e) && e.kind === 'permanent';
+      const final = permanent || input.attempt + 1 >= input.maxAttempts;
+      store.outbox.markAttemptFailed(row.id, adapterName, error, final);
+      if (final) {
+        const why = permanent ? error : `${error} (gave up after ${input.attempt + 1} attempts)`;
+        return { kind: 'failed', error: why, wake: failedForGood({ ...row, attempts: row.attempts + 1 }, why) };
+      }
+      deps.log?.warn({ systemId: `notifier:${route.key}`, delivery_id: row.id, attempt: input.attempt + 1, err: error }, 'delivery failed; retrying');
+      return { kind: 'retry', error, retryAfterMs: isDeliveryError(e) ? e.retryAfterMs : undefined };
+    }
+  };
+}
+
+/** The notifier hub machine with its route actors wired to the store and the adapters. */
+export function notifierLogic(deps: NotifierDeps) {
+  const deliverNext = makeDeliverNext(deps);
+  const routeLogic = notifierMachine.provide({
+    actors: { deliverNext: fromPromise<DeliverOutcome, DeliverInput>(({ input }) => deliverNext(input)) },
+    actions: { tellHub: sendParent((_, report: HubReport) => report) },
+  });
+  const keys = [...new Set([...deps.routes.primary, ...deps.routes.fallbacks].map((r) => r.key))];
+  return setup({
+    types: { context: {} as NotifierHubContext, events: {} as OutboxWake | HubReport },
+    actors: { route: routeLogic },
+  }).createMachine({
+    id: 'notifierHub',
+    context: { routes: keys, statuses: {} },
+    entry: enqueueActions(({ enqueue, context }) => {
+      for (const key of context.routes) {
+        enqueue.spawnChild('route', {
+          id: key,
+          systemId: `notifier:${key}`,
+          input: { route: key, ...(deps.tuning ?? {}), ...(deps.random ? { random: deps.random } : {}) },
+        });
+      }
+    }),
+    on: {
+      'OUTBOX.WAKE': {
+        actions: enqueueActions(({ enqueue, context, event }) => {
+          const targets = event.routeKeys && event.routeKeys.length > 0 ? event.routeKeys.filter((k) => context.routes.includes(k)) : context.routes;
+          for (const k of targets) enqueue.sendTo(k, { type: 'WAKE' });
+        }),
+      },
+      'ROUTE.WAKE_OTHERS': {
+        actions: enqueueActions(({ enqueue, context, event }) => {
+          for (const k of event.routeKeys) if (context.routes.includes(k)) enqueue.sendTo(k, { type: 'WAKE' });
+        }),
+      },
+      'ROUTE.STATUS': {
+        actions: assign({ statuses: ({ context, event }) => ({ ...context.statuses, [event.status.route]: event.status }) }),
+      },
+    },
+  });
+}
