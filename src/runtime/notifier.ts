@@ -125,9 +125,9 @@ export function makeDeliverNext(deps: NotifierDeps) {
       }
       const permanent = isDeliveryError(e) && e.kind === 'permanent';
       const final = permanent || input.attempt + 1 >= input.maxAttempts;
-      store.outbox.markAttemptFailed(row.id, adapterName, error, final);
+      const why = permanent ? error : `${error} (gave up after ${input.attempt + 1} attempts)`;
+      store.outbox.markAttemptFailed(row.id, adapterName, final ? why : error, final);
       if (final) {
-        const why = permanent ? error : `${error} (gave up after ${input.attempt + 1} attempts)`;
         return { kind: 'failed', error: why, wake: failedForGood({ ...row, attempts: row.attempts + 1 }, why) };
       }
       deps.log?.warn({ systemId: `notifier:${route.key}`, delivery_id: row.id, attempt: input.attempt + 1, err: error }, 'delivery failed; retrying');

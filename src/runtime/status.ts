@@ -32,6 +32,8 @@ export const StatusReport = z.object({
   tasks: z.object({ active: z.number() }).nullable(),
   last_error: z.object({ at: z.string(), where: z.string(), message: z.string() }).nullable(),
   children: z.record(z.string(), z.number()),
+  /** One entry per chat route: its notifier state (idle, retrying, circuitOpen, misconfigured, …). */
+  routes: z.array(z.object({ route: z.string(), state: z.string(), last_error: z.string().nullable() })).default([]),
 });
 export type StatusReport = z.infer<typeof StatusReport>;
 
@@ -61,6 +63,7 @@ export function statusLines(r: StatusReport, now = Date.now()): string {
     `last catch-up: ${r.last_catchup ? `${r.last_catchup.at} (${ago(r.last_catchup.at, now)}), ${r.last_catchup.delivered} message(s)` : 'none yet'}`,
     `messages in: ${r.intake.delivered} (duplicates ${r.intake.duplicates}, invalid ${r.intake.invalid}, failed ${r.intake.failed})`,
     `outbox: ${outbox}`,
+    ...r.routes.map((x) => `chat route ${x.route}: ${x.state}${x.last_error && x.state !== 'idle' ? ` — ${x.last_error}` : ''}`),
     `tasks in progress: ${r.tasks ? r.tasks.active : 'not available'}`,
     `last error: ${r.last_error ? `${r.last_error.at} ${r.last_error.where}: ${r.last_error.message}` : 'none'}`,
     ...(sick.length > 0 ? [`restarting: ${sick.map(([k, n]) => `${k} (${n} failure${n === 1 ? '' : 's'})`).join(', ')}`] : []),

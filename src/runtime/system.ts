@@ -26,7 +26,7 @@ import { connectionInput, connectionWiring, type LinkTuning } from './link.js';
 import { routerLogic } from './router.js';
 import { notifierLogic } from './notifier.js';
 import { adapterFor, routesFromConfig } from '../im/index.js';
-import type { NotifierTuning } from '../../machines/notifier.machine.js';
+import type { NotifierTuning, RouteStatus } from '../../machines/notifier.machine.js';
 import { createHash } from 'node:crypto';
 import { StateStore } from './store.js';
 import type { StatusReport } from './status.js';
@@ -60,6 +60,8 @@ export interface RuntimeOptions {
   tuning?: LinkTuning | undefined;
   restart?: { baseMs?: number; capMs?: number; stableMs?: number } | undefined;
   store?: StateStore | undefined;
+  /** The wall clock for routing (quiet hours, bursts) and the store it opens; default Date.now. */
+  now?: (() => number) | undefined;
   /** Re-reads the configuration after onboarding wrote `.env` (default: `loadConfig()` from the process environment). */
   reloadConfig?: (() => Readonly<Config>) | undefined;
 }
@@ -86,7 +88,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   const config = opts.config;
   const secrets = () => [config.agentToken, config.bearerToken, config.gatewayToken, current().agentToken];
   const ownsStore = !opts.store;
-  const store = opts.store ?? StateStore.open({ stateDir: config.stateDir, log });
+  const store = opts.store ?? StateStore.open({ stateDir: config.stateDir, log, now: opts.now });
   /** The configuration now: `.env` re-read (onboarding writes it), the server kept. */
   let latest = config;
   const current = (): Readonly<Config> => latest;
@@ -111,6 +113,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     store,
     log: log.child({ systemId: 'connection' }),
     secrets: secrets(),
+    now: opts.now,
     planner: {
       policy: config.notify,
       identity: () => ({ agentId: actor?.getSnapshot().context.identity?.agentId ?? current().agentId, mentionNames: current().mentionNames }),
@@ -253,6 +256,12 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     error: (e) => log.error({ err: e instanceof Error ? e.message : String(e) }, 'the runtime root failed'),
   });
 
+  const routeStatuses = (): StatusReport['routes'] => {
+    const hub = actor.system.get('notifier') as AnyActorRef | undefined;
+    const ctx = hub?.getSnapshot()?.context as { statuses?: Record<string, RouteStatus> } | undefined;
+    return Object.values(ctx?.statuses ?? {}).map((x) => ({ route: x.route, state: x.state, last_error: x.lastError }));
+  };
+
   let started = false;
   const runtime: Runtime = {
     actor,
@@ -292,6 +301,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         tasks: null,
         last_error: lastError,
         children: { ...s.failures },
+        routes: routeStatuses(),
       };
     },
     async stop() {
