@@ -6,6 +6,7 @@ import type { CONTENT_TYPES } from '../protocol/message.js';
 import type { ReviewAction } from '../protocol/task.js';
 import type { TopicType } from '../protocol/topic.js';
 import type { HelpTopic } from './usage.js';
+import type { ModuleCommand } from './modules/index.js';
 
 export type ContentType = Exclude<(typeof CONTENT_TYPES)[number], 'system'>;
 
@@ -88,7 +89,9 @@ export type Command =
   | { kind: 'blacklist.list'; topic_id: string }
   // account
   | { kind: 'bind' }
-  | { kind: 'config'; action: 'show' | 'auto' };
+  | { kind: 'config'; action: 'show' | 'auto' }
+  // one module per verb (modules/)
+  | ModuleCommand;
 
 export type CommandKind = Command['kind'];
 export type CommandOf<K extends CommandKind> = Extract<Command, { kind: K }>;

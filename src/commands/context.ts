@@ -7,6 +7,7 @@ import type { WttSocket } from '../client/socket.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { OnboardingActor } from '../onboarding/actor.js';
+import type { StateStore } from '../runtime/store.js';
 
 export interface CommandContext {
   config: Readonly<Config>;
@@ -18,4 +19,8 @@ export interface CommandContext {
   connectionState?: string | undefined;
   /** The daemon's long-lived onboarding actor: `config auto` and `bind` go to it by event. */
   onboarding?: OnboardingActor | undefined;
+  /** The daemon's state store (delivery commands); without it they open the state file themselves. */
+  store?: StateStore | undefined;
+  /** Wakes the daemon's notifier after a command queued a delivery. */
+  wakeNotifier?: (() => void) | undefined;
 }

@@ -22,7 +22,8 @@ import {
   type TaskFilterKey,
 } from './command.js';
 import { UnterminatedQuoteError, joinWords, nextWord, skipSpace, splitWords, type Word } from './tokenize.js';
-import { USAGE, UsageError, isHelpTopic, type HelpTopic, type UsageEntry } from './usage.js';
+import { ALL_USAGE, UsageError, isHelpTopic, type HelpTopic, type UsageEntry } from './usage.js';
+import { moduleFor } from './modules/index.js';
 
 export { UsageError, isUsageError } from './usage.js';
 export type { Command } from './command.js';
@@ -38,7 +39,7 @@ export const DEFAULT_HISTORY_LIMIT = 20;
 const { VERBS, SUBVERBS } = (() => {
   const verbs: Record<string, string> = {};
   const subverbs: Record<string, Record<string, string>> = {};
-  for (const [topic, entry] of Object.entries(USAGE) as [HelpTopic, UsageEntry][]) {
+  for (const [topic, entry] of Object.entries(ALL_USAGE) as [HelpTopic, UsageEntry][]) {
     const [head, sub] = topic.split(' ') as [string, string | undefined];
     const canonical = sub ?? head;
     const table = sub === undefined ? verbs : (subverbs[head] ??= {});
@@ -257,6 +258,9 @@ export function parseCommand(input: string, opts: ParseOptions = {}): Command {
   if (verb === 'help') return helpTopic(r);
   if (isHelpTopic(verb)) r.topic = verb;
   if (r.helpFlag()) return { kind: 'help', topic: r.topic };
+
+  const mod = moduleFor(verb);
+  if (mod) return { kind: mod.name, args: mod.parse(r) } as Command;
 
   if (own(SUBVERBS, verb)) {
     const group = verb as 'task' | 'pipeline' | 'memory' | 'delegate' | 'blacklist';

@@ -9,6 +9,7 @@ import { scrubSecrets } from '../log.js';
 import type { Command } from './command.js';
 import type { CommandContext } from './context.js';
 import { parseCommand } from './grammar.js';
+import { moduleFor } from './modules/index.js';
 import { helpFor, isUsageError, overview } from './usage.js';
 
 export type ExitCode = 0 | 1 | 2;
@@ -24,6 +25,11 @@ export function helpText(cmd: Extract<Command, { kind: 'help' }>): string {
 }
 
 async function dispatch(cmd: Command, ctx: CommandContext): Promise<string> {
+  if ('args' in cmd) {
+    const mod = moduleFor(cmd.kind);
+    if (!mod) throw new Error(`no command module named ${cmd.kind}`);
+    return (mod.run as (args: unknown, ctx: CommandContext) => Promise<string>)(cmd.args, ctx);
+  }
   switch (cmd.kind) {
     case 'help':
       return helpText(cmd);

@@ -4,6 +4,7 @@
  * only this file, the grammar and the tokenizer.
  */
 import { WttError } from '../errors.js';
+import { MODULES, type ModuleName } from './modules/index.js';
 
 export interface UsageEntry {
   /** Arguments after the command words, e.g. `<topic_id> <content…>` (a group's come from its sub-commands). */
@@ -113,22 +114,34 @@ export const USAGE = {
   help: { args: '[command]', summary: 'Show help (also: wtt <command> --help)' },
 } as const satisfies Record<string, UsageEntry>;
 
-export type HelpTopic = keyof typeof USAGE;
+export type HelpTopic = keyof typeof USAGE | ModuleName;
+
+/** The help table with every command module's entry. */
+export const ALL_USAGE: Readonly<Record<HelpTopic, UsageEntry>> = Object.freeze({
+  ...USAGE,
+  ...(Object.fromEntries(MODULES.map((m) => [m.name, m.usage])) as Record<ModuleName, UsageEntry>),
+});
 
 export function isHelpTopic(s: string): s is HelpTopic {
-  return Object.prototype.hasOwnProperty.call(USAGE, s);
+  return Object.prototype.hasOwnProperty.call(ALL_USAGE, s);
 }
 
 /** The sub-commands of a group (`task` → `task list`, `task create`, …), in help order. */
 function subTopics(topic: HelpTopic): HelpTopic[] {
-  return (Object.keys(USAGE) as HelpTopic[]).filter((k) => k.startsWith(`${topic} `));
+  return (Object.keys(ALL_USAGE) as HelpTopic[]).filter((k) => k.startsWith(`${topic} `));
 }
 
 /** `wtt publish <topic_id> [--type <content_type>] <content…>`; a group: `wtt task <list|create|…> …` */
 export function usageLine(topic: HelpTopic): string {
   const subs = subTopics(topic);
-  const args = subs.length > 0 ? `<${subs.map((s) => s.slice(topic.length + 1)).join('|')}> …` : USAGE[topic].args;
+  const args = subs.length > 0 ? `<${subs.map((s) => s.slice(topic.length + 1)).join('|')}> …` : ALL_USAGE[topic].args;
   return `wtt ${topic}${args ? ` ${args}` : ''}`;
+}
+
+function moduleSections(): Array<readonly [string, readonly HelpTopic[]]> {
+  const out = new Map<string, HelpTopic[]>();
+  for (const m of MODULES) out.set(m.section, [...(out.get(m.section) ?? []), m.name]);
+  return [...out];
 }
 
 const SECTIONS: ReadonlyArray<readonly [string, readonly HelpTopic[]]> = [
@@ -140,6 +153,7 @@ const SECTIONS: ReadonlyArray<readonly [string, readonly HelpTopic[]]> = [
   ['Memory', ['memory export', 'memory read']],
   ['Delegation', ['delegate grant', 'delegate create', 'delegate list', 'delegate remove', 'delegate publish', 'delegate p2p']],
   ['Blacklist', ['blacklist add', 'blacklist remove', 'blacklist list']],
+  ...moduleSections(),
   ['Account', ['bind', 'config', 'help']],
 ];
 
@@ -157,7 +171,7 @@ export function overview(): string {
 
 /** What `wtt help <topic>` prints. */
 export function helpFor(topic: HelpTopic): string {
-  const e: UsageEntry = USAGE[topic];
+  const e: UsageEntry = ALL_USAGE[topic];
   const lines = [`Usage: ${usageLine(topic)}`, '', e.summary];
   if (e.aliases?.length) lines.push(`Aliases: ${e.aliases.join(', ')}`);
   for (const n of e.notes ?? []) lines.push(n);

@@ -17,6 +17,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { OnboardingActor } from '../onboarding/actor.js';
 import { STATUS_REQUEST } from './status.js';
+import type { StateStore } from './store.js';
 
 export interface CommandRequest {
   type: 'COMMAND';
@@ -42,6 +43,8 @@ export interface CommandsDeps {
   askTimeoutMs?: number | undefined;
   /** The daemon's status report, for `wtt status` (JSON text). */
   report?: (() => unknown) | undefined;
+  /** The daemon's state store, for the delivery commands (trace, outbox, notify). */
+  store?: StateStore | undefined;
 }
 
 /** The connection states shown by `whoami`. */
@@ -98,6 +101,8 @@ export function commandsLogic(deps: CommandsDeps) {
         log: deps.log,
         connectionState: connectionText(status?.status),
         onboarding: system.get('onboarding') as OnboardingActor | undefined,
+        store: deps.store,
+        wakeNotifier: () => (system.get('notifier') as AnyActorRef | undefined)?.send({ type: 'OUTBOX.WAKE' }),
       });
     };
 

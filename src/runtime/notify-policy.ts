@@ -9,9 +9,8 @@ import { z } from 'zod';
 export const NOTIFY_KINDS = ['p2p', 'mentions', 'tasks', 'topics'] as const;
 export type NotifyKind = (typeof NOTIFY_KINDS)[number];
 
-/** A topic's own setting (`@wtt notify <topic_id> on|off|digest`). */
-export const TOPIC_NOTIFY_MODES = ['on', 'off', 'digest'] as const;
-export type TopicNotifyMode = (typeof TOPIC_NOTIFY_MODES)[number];
+export { TOPIC_NOTIFY_MODES, type TopicNotifyMode } from './delivery-states.js';
+import type { TopicNotifyMode } from './delivery-states.js';
 
 export interface QuietHours {
   /** Minutes after local midnight where quiet starts (inclusive) … */

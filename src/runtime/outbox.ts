@@ -8,8 +8,9 @@ import type { Database as Db } from 'better-sqlite3';
 import { z } from 'zod';
 import type { TopicNotifyMode } from './notify-policy.js';
 
-export const DELIVERY_STATES = ['pending', 'held', 'sent', 'failed', 'dropped', 'digested'] as const;
-export type DeliveryState = (typeof DELIVERY_STATES)[number];
+import { DELIVERY_STATES, type DeliveryState } from './delivery-states.js';
+
+export { DELIVERY_STATES, type DeliveryState };
 export type DeliveryKind = 'message' | 'digest' | 'notice';
 
 export const OUTBOX_DDL = `

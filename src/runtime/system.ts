@@ -160,7 +160,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
           }
         },
       }),
-      commands: commandsLogic({ config: () => (reload(), current()), api: apiOf, log: log.child({ systemId: 'commands' }), report: () => runtime.report() }),
+      commands: commandsLogic({ config: () => (reload(), current()), api: apiOf, log: log.child({ systemId: 'commands' }), report: () => runtime.report(), store }),
       ...(opts.control === false
         ? {}
         : {

@@ -12,6 +12,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { partBody } from '../../src/im/render.js';
 import { createLogger } from '../../src/log.js';
 import { StateStore } from '../../src/runtime/store.js';
+import { askDaemon, controlSocketPath } from '../../src/runtime/control.js';
 import { createRuntime, type Runtime } from '../../src/runtime/system.js';
 import type { ConnectionStatus } from '../../machines/connection.machine.js';
 import { startFakeGateway, type FakeGateway } from '../fakes/gateway.js';
@@ -46,8 +47,7 @@ async function world(env: Record<string, string> = {}, extra: Partial<Parameters
   const peer = await registerAgent(h.url, 'Ana');
   const topic = await createTopic(h, peer, { name: 'Ops room', description: 'ops', type: 'discussion' }, [me]);
   const dir = mkdtempSync(join(tmpdir(), 'wtt-delivery-'));
-  const config = loadConfig({
-    env: {
+  const envAll = {
       HOME: dir,
       WTT_SKILL_DIR: dir,
       WTT_LOG_LEVEL: 'silent',
@@ -57,14 +57,15 @@ async function world(env: Record<string, string> = {}, extra: Partial<Parameters
       WTT_IM_CHANNEL: 'telegram',
       WTT_IM_TARGET: '555001',
       WTT_NOTIFY: 'all',
+      WTT_DISPLAY_NAME: 'Scout',
       OPENCLAW_GATEWAY_URL: gw.url,
       OPENCLAW_GATEWAY_TOKEN: TOKEN,
       OPENCLAW_BIN: join(dir, 'no-openclaw-here'),
       ...env,
-    },
-  });
+  };
+  const config = loadConfig({ env: envAll });
   const statuses: ConnectionStatus[] = [];
-  const runtime = createRuntime({ config, log: createLogger({ level: 'silent' }), control: false, onStatus: (s) => statuses.push(s), ...extra });
+  const runtime = createRuntime({ config, reloadConfig: () => loadConfig({ env: envAll }), log: createLogger({ level: 'silent' }), control: false, onStatus: (s) => statuses.push(s), ...extra });
   cleanups.push(() => runtime.stop());
   runtime.start();
   await until(() => statuses.some((s) => s.state === 'live'), 15_000, 'live');
@@ -206,4 +207,52 @@ describe('chat delivery through the gateway', () => {
       [`file:${file}`, 'sent'],
     ]);
   });
+
+  it('answers trace, outbox and notify over the control socket from the daemon’s own state', async () => {
+    const w = await world({ WTT_NOTIFY: 'p2p,mentions,topics', WTT_CHAT_RATE_PER_MIN: '1000' }, { control: true, notifierTuning: { retryBaseMs: 50, retryCapMs: 50, maxAttempts: 2, circuitAfter: 100 } });
+    const ask = async (...argv: string[]) => {
+      const a = await askDaemon(controlSocketPath(w.config.stateDir), w.me.agent_id, argv, 10_000);
+      if (!a) throw new Error('the daemon did not answer');
+      return a;
+    };
+    const sent = await agentApi(w.h.url, w.peer).publish({ topic_id: w.topic, content: 'hello @Scout' });
+    await until(() => w.sent().length === 1, 15_000, () => `first delivery: ${JSON.stringify({ sent, trace: w.runtime.store.trace(sent.id), calls: w.gw.calls, report: w.runtime.report() })}`);
+    const t = await ask('trace', sent.id);
+    expect(t.exitCode).toBe(0);
+    expect(t.text).toContain('decision: deliver: mentions this agent');
+    expect(t.text).toMatch(/#\d+ → telegram:555001 \(message\): sent via openclaw-gateway, chat message id 1000, 1 attempt/);
+
+    // Chatter in a topic nobody opted into: not delivered, and trace says why.
+    const quiet = await agentApi(w.h.url, w.peer).publish({ topic_id: w.topic, content: 'just chatter' });
+    await until(async () => (await ask('trace', quiet.id)).text.includes('not delivered'), 10_000, 'the policy decision');
+    expect((await ask('trace', quiet.id)).text).toContain('policy: not p2p, no mention, topic not opted in');
+
+    // Opt the topic in; then mute it: a mention is not delivered while muted.
+    expect((await ask('notify', w.topic, 'on')).text).toContain(`Topic ${w.topic}: notify on`);
+    await agentApi(w.h.url, w.peer).publish({ topic_id: w.topic, content: 'now opted in' });
+    await until(() => w.sent().some((x) => x.includes('now opted in')), 10_000, 'opted-in delivery');
+    expect((await ask('notify', w.topic, 'off')).exitCode).toBe(0);
+    const muted = await agentApi(w.h.url, w.peer).publish({ topic_id: w.topic, content: 'muted @Scout' });
+    await until(async () => (await ask('trace', muted.id)).text.includes('muted'), 10_000, 'muted decision');
+    expect((await ask('notify')).text).toContain(`${w.topic}: off`);
+
+    // A delivery that fails for good is listed, retried on request, and then sent.
+    await ask('notify', w.topic, 'on');
+    w.gw.fail(500, 2);
+    const doomed = await agentApi(w.h.url, w.peer).publish({ topic_id: w.topic, content: 'retry me' });
+    await until(() => w.runtime.store.outboxCounts().failed === 1, 15_000, 'failed delivery');
+    const list = await ask('outbox');
+    expect(list.text).toMatch(/1 failed/);
+    const id = /#(\d+) failed telegram:555001 message/.exec(list.text)?.[1];
+    expect(id).toBeDefined();
+    expect((await ask('outbox', 'retry', id ?? '')).text).toContain(`Delivery #${id} queued again`);
+    await until(() => w.sent().some((x) => x.includes('retry me')), 10_000, 'the retried delivery');
+    const doomedTrace = (await ask('trace', doomed.id)).text;
+    expect(doomedTrace).toContain('sent via openclaw-gateway');
+    // Every attempt is kept: two failures before the retry, then the one that went through.
+    expect(doomedTrace.match(/ failed via openclaw-gateway/g)).toHaveLength(2);
+    expect(doomedTrace.match(/ ok via openclaw-gateway/g)).toHaveLength(1);
+    expect((await ask('outbox', 'drop', id ?? '')).exitCode).toBe(1);
+    expect((await ask('outbox', 'retry', 'x1')).exitCode).toBe(2);
+  }, 60_000);
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { argvToText, parseArgv, parseCommand, UsageError, type Command } from '../../src/commands/grammar.js';
-import { helpFor, USAGE, type HelpTopic } from '../../src/commands/usage.js';
+import { ALL_USAGE, helpFor, USAGE, type HelpTopic } from '../../src/commands/usage.js';
 
 function usageOf(text: string): UsageError {
   try {
@@ -77,11 +77,11 @@ describe('grammar', () => {
     );
 
     it('answers --help for every command, sub-command and alias when asked', () => {
-      const topics = (Object.keys(USAGE) as HelpTopic[]).filter((t) => t !== 'help');
+      const topics = (Object.keys(ALL_USAGE) as HelpTopic[]).filter((t) => t !== 'help');
       for (const topic of topics) {
         const words = topic.split(' ');
-        const groupAliases: readonly string[] = words.length === 2 ? ((USAGE[words[0] as HelpTopic] as { aliases?: readonly string[] }).aliases ?? []) : [];
-        const ownAliases: readonly string[] = (USAGE[topic] as { aliases?: readonly string[] }).aliases ?? [];
+        const groupAliases: readonly string[] = words.length === 2 ? ((ALL_USAGE[words[0] as HelpTopic] as { aliases?: readonly string[] }).aliases ?? []) : [];
+        const ownAliases: readonly string[] = (ALL_USAGE[topic] as { aliases?: readonly string[] }).aliases ?? [];
         const spellings = [
           topic,
           ...ownAliases.map((a) => [...words.slice(0, -1), a].join(' ')),
