@@ -131,6 +131,8 @@ export interface ReportInput {
 }
 export interface SetStatusInput {
   taskId: string;
+  /** The task topic, where a blocked reason is published. */
+  topicId?: string | null | undefined;
   status: TaskStatus;
   reason?: string | undefined;
   idempotencyKey: string;
@@ -379,7 +381,7 @@ export const taskMachine = setup({
                 marking: {
                   invoke: {
                     src: 'setStatus',
-                    input: ({ context }) => ({ taskId: context.task.id, status: 'doing' as const, idempotencyKey: `${runKey(context.task.id, context.run + 1)}:doing` }),
+                    input: ({ context }) => ({ taskId: context.task.id, topicId: context.task.topic_id, status: 'doing' as const, idempotencyKey: `${runKey(context.task.id, context.run + 1)}:doing` }),
                     onDone: { target: '#task.doing.run.running', actions: ['markDoing', 'startRun'] },
                     onError: { target: '#task.blocked', actions: assign({ reason: ({ event }) => ({ kind: 'failed' as const, text: `could not mark the task doing: ${errorText(event)}` }) }) },
                   },
@@ -520,6 +522,7 @@ export const taskMachine = setup({
             src: 'setStatus',
             input: ({ context }) => ({
               taskId: context.task.id,
+              topicId: context.task.topic_id,
               status: 'blocked' as const,
               reason: context.reason ? `${context.reason.kind}: ${context.reason.text}` : undefined,
               idempotencyKey: `${runKey(context.task.id, context.run)}:blocked`,
@@ -555,7 +558,7 @@ export const taskMachine = setup({
         saving: {
           invoke: {
             src: 'setStatus',
-            input: ({ context }) => ({ taskId: context.task.id, status: 'cancelled' as const, idempotencyKey: `${runKey(context.task.id, context.run)}:cancelled` }),
+            input: ({ context }) => ({ taskId: context.task.id, topicId: context.task.topic_id, status: 'cancelled' as const, idempotencyKey: `${runKey(context.task.id, context.run)}:cancelled` }),
             onDone: 'saved',
             onError: 'saved',
           },

@@ -96,7 +96,7 @@ describe('task.machine', () => {
     const h = harness();
     expect(h.status()).toBe('todo');
     await h.runAndStart();
-    expect(h.statuses).toEqual([{ taskId: 't1', status: 'doing', idempotencyKey: `${runKey('t1', 1)}:doing` }]);
+    expect(h.statuses).toEqual([{ taskId: 't1', topicId: 'topic-1', status: 'doing', idempotencyKey: `${runKey('t1', 1)}:doing` }]);
     expect(taskPhaseOf(h.actor.getSnapshot())).toBe('running');
     expect(h.last().input).toMatchObject({ idempotencyKey: 'task:t1:run:1', attempt: 1, followUps: [] });
     expect(h.last().input.prompt).toContain('Task title: Write the summary');
@@ -130,7 +130,7 @@ describe('task.machine', () => {
     expect(h.last().stopped).toBe(true);
     await h.until((s) => s.matches({ blocked: 'saved' }));
     await h.settle();
-    expect(h.statuses.at(-1)).toEqual({ taskId: 't1', status: 'blocked', reason: 'timeout: timed out after 600 s without a result', idempotencyKey: 'task:t1:run:1:blocked' });
+    expect(h.statuses.at(-1)).toEqual({ taskId: 't1', topicId: 'topic-1', status: 'blocked', reason: 'timeout: timed out after 600 s without a result', idempotencyKey: 'task:t1:run:1:blocked' });
     expect(h.notices.map((n) => n.kind)).toEqual(['doing', 'timeout']);
     expect(h.reports).toEqual([]);
   });
