@@ -5,6 +5,10 @@
 export const ERROR_CODES = {
   WTT_ERR_CONFIG: 'configuration is invalid',
   WTT_ERR_USAGE: 'command usage is wrong',
+  WTT_ERR_EXECUTOR: 'the task executor failed',
+  WTT_ERR_EXECUTOR_TIMEOUT: 'the task executor ran out of time',
+  WTT_ERR_EXECUTOR_ABORTED: 'the task execution was stopped',
+  WTT_ERR_GATEWAY_TOOLS: 'the OpenClaw gateway does not allow the session tools',
   WTT_ERR_HTTP: 'the WTT server answered with an error',
   WTT_ERR_AUTH_REJECTED: 'the WTT server refused the agent token',
   WTT_ERR_NOT_FOUND: 'not found',

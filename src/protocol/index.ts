@@ -4,6 +4,8 @@ export * from './topic.js';
 export * from './message.js';
 export * from './frames.js';
 export * from './task.js';
+export { TASK_TRANSITIONS, TASK_INTENTS, INTENT_TARGET, SETTLED_STATUSES, canTransition, intentTarget, isTaskStatus, transitionProblem, type TaskIntent } from './task-transition.js';
+export * from './task-graph.js';
 export * from './pipeline.js';
 export * from './delegation.js';
 export * from './utility.js';

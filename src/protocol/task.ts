@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { AgentId, LIMITS, LooseBool } from './common.js';
 
-/** Canonical task statuses (wtt-protocol.md §5.3). */
-export const TASK_STATUSES = ['todo', 'doing', 'review', 'done', 'blocked', 'cancelled'] as const;
+import { TASK_STATUSES, type TaskStatus as TaskStatusName } from './task-transition.js';
+
+export { TASK_STATUSES } from './task-transition.js';
+/** Canonical task statuses (wtt-protocol.md §5.3); the transition guard is in task-transition.ts. */
 export const TaskStatus = z.enum(TASK_STATUSES);
-export type TaskStatus = z.infer<typeof TaskStatus>;
+export type TaskStatus = TaskStatusName;
 
 /** Aliases clients send, mapped onto the canonical status (§5.3). */
 export const TASK_STATUS_ALIASES: Readonly<Record<string, TaskStatus>> = Object.freeze({
@@ -17,25 +19,11 @@ export const TASK_STATUS_ALIASES: Readonly<Record<string, TaskStatus>> = Object.
   canceled: 'cancelled',
 });
 
-/** Allowed transitions; staying in the same status is always allowed (§5.3). */
-export const TASK_TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = Object.freeze({
-  todo: ['doing', 'blocked', 'cancelled'],
-  doing: ['review', 'blocked', 'todo', 'cancelled', 'done'],
-  review: ['done', 'doing', 'blocked', 'cancelled'],
-  blocked: ['todo', 'doing', 'cancelled'],
-  done: ['doing'],
-  cancelled: ['todo'],
-});
-
 /** A status as text → canonical status, or undefined when it is neither a status nor an alias. */
 export function normalizeTaskStatus(value: string): TaskStatus | undefined {
   const v = value.trim().toLowerCase();
   if ((TASK_STATUSES as readonly string[]).includes(v)) return v as TaskStatus;
   return TASK_STATUS_ALIASES[v];
-}
-
-export function canTransition(from: TaskStatus, to: TaskStatus): boolean {
-  return from === to || TASK_TRANSITIONS[from].includes(to);
 }
 
 /** Zod type for a status field on input: canonical or alias, normalised. */

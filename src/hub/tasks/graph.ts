@@ -2,30 +2,10 @@
  * Pure DAG rules for pipelines: when a task is ready, and whether a new edge would close a cycle.
  * Edge semantics (wtt-protocol.md §6): `task_id` depends on `depends_on_task_id`.
  */
-import type { TaskStatus } from '../../protocol/index.js';
+import { OPTIONAL_SETTLED, dependencySatisfied, isReady, type DependencyRule } from '../../protocol/task-graph.js';
 
-export interface Edge {
-  readonly task_id: string;
-  readonly depends_on_task_id: string;
-  readonly required: boolean;
-}
-
-/** Upstream statuses that settle an OPTIONAL dependency: it finished, or it will not finish. */
-export const OPTIONAL_SETTLED: readonly TaskStatus[] = ['done', 'blocked', 'cancelled'];
-
-/** Whether one dependency no longer holds its task back. A missing upstream task holds nothing back. */
-export function dependencySatisfied(required: boolean, upstream: TaskStatus | undefined): boolean {
-  if (upstream === undefined) return true;
-  return required ? upstream === 'done' : OPTIONAL_SETTLED.includes(upstream);
-}
-
-/**
- * A task is ready when every required dependency is `done` and every optional one is settled
- * (`done`, `blocked` or `cancelled`). `deps` are the edges whose `task_id` is the task.
- */
-export function isReady(deps: readonly Edge[], statusOf: (taskId: string) => TaskStatus | undefined): boolean {
-  return deps.every((d) => dependencySatisfied(d.required, statusOf(d.depends_on_task_id)));
-}
+export { OPTIONAL_SETTLED, dependencySatisfied, isReady };
+export type Edge = DependencyRule;
 
 /**
  * Would adding "taskId depends on dependsOnId" close a cycle? True when taskId is already reachable

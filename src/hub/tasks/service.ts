@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import {
   DEFAULT_PIPELINE_ID,
   REVIEW_TARGET,
+  SETTLED_STATUSES,
   canTransition,
   type ReviewAction,
   type TaskCreateBodyOut,
@@ -29,7 +30,7 @@ export const SYSTEM_SENDER = 'system';
 /** Dependency modes the hub knows; both mean "start when the upstream task is finished". */
 export const DEPENDENCY_MODES = ['finish_to_start', 'p2p'] as const;
 /** Statuses that settle an upstream task for downstream readiness (see graph.ts). */
-const SETTLING: readonly TaskStatus[] = ['done', 'blocked', 'cancelled'];
+const SETTLING: readonly TaskStatus[] = SETTLED_STATUSES;
 /** Progress shown for a task that never reported one (the web's fallback, wtt-protocol.md §5.1). */
 export const PROGRESS_BY_STATUS: Readonly<Record<TaskStatus, number>> = Object.freeze({
   todo: 0,
