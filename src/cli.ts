@@ -8,6 +8,8 @@ type Route = () => Promise<{ main(argv: string[]): Promise<number> }>;
 const ROUTES: Record<string, Route> = {
   daemon: () => import('./runtime/daemon.js'),
   hub: () => import('./hub/main.js'),
+  inspect: () => import('./inspect/main.js'),
+  service: () => import('./service/main.js'),
   status: () => import('./runtime/status.js'),
   tail: () => import('./runtime/tail.js'),
   up: () => import('./runtime/up.js'),

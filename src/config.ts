@@ -40,7 +40,27 @@ export const DEFAULTS = Object.freeze({
   hubPort: HUB_PORT,
   openclawAgentId: 'main',
   logLevel: 'info',
+  /** Where `--inspect` sends actor events: a Stately inspector's WebSocket on loopback. */
+  inspectUrl: 'ws://127.0.0.1:8080',
+  /** The daemon's local status page: 0 = any free port (printed at start and by `wtt status`). */
+  statusPort: 0,
 });
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Why `url` is not a ws:// URL on this machine's loopback (the inspector never talks to anything else). */
+export function loopbackWsProblem(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return `not a URL: '${url}'`;
+  }
+  if (u.protocol !== 'ws:') return `only ws://, got ${u.protocol}//`;
+  if (!LOOPBACK_HOSTS.has(u.hostname)) return `only 127.0.0.1, ::1 or localhost, got ${u.hostname}`;
+  if (u.username || u.password) return 'no user name or password';
+  return undefined;
+}
 
 /** Where a value came from, for error messages. */
 type Origin = (key: string) => string;
@@ -217,6 +237,34 @@ export const EnvSchema = z.object({
   WTT_REGISTER_RETRY_S: seconds('WTT_REGISTER_RETRY_S', 1, DEFAULTS.registerRetryS),
   WTT_AGENT_NAME: optionalText,
   WTT_DISPLAY_NAME: optionalText,
+  WTT_INSPECT: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (blank(v) || /^(0|off|false|no)$/i.test(v.trim())) return undefined;
+      const t = v.trim();
+      if (/^(1|on|true|yes)$/i.test(t)) return DEFAULTS.inspectUrl;
+      const problem = loopbackWsProblem(t);
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: `WTT_INSPECT must be on, off or a ws:// URL on loopback (${problem})` });
+        return z.NEVER;
+      }
+      return t;
+    }),
+  WTT_STATUS_PORT: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (blank(v)) return DEFAULTS.statusPort;
+      const t = v.trim();
+      if (/^off$/i.test(t)) return null;
+      const n = Number(t);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) {
+        ctx.addIssue({ code: 'custom', message: `WTT_STATUS_PORT must be a port from 0 to 65535 or off, got '${v}'` });
+        return z.NEVER;
+      }
+      return n;
+    }),
   WTT_LOG_LEVEL: z
     .string()
     .optional()
@@ -275,6 +323,10 @@ export interface Config {
   displayName: string | undefined;
   mentionNames: readonly string[];
   logLevel: string;
+  /** `--inspect` / WTT_INSPECT: the Stately inspector's WebSocket URL (loopback only), or undefined (off). */
+  inspectUrl: string | undefined;
+  /** The local status page's port on 127.0.0.1 (0 = any free port), or null (off). */
+  statusPort: number | null;
   hubHost: string;
   hubPort: number;
   /** OpenClaw's state directory (`~/.openclaw`; OPENCLAW_STATE_DIR, or `$OPENCLAW_HOME/.openclaw`). */
@@ -456,6 +508,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
     displayName: e.WTT_DISPLAY_NAME,
     mentionNames: Object.freeze([e.WTT_AGENT_NAME, e.WTT_DISPLAY_NAME].filter((x): x is string => Boolean(x))),
     logLevel: e.WTT_LOG_LEVEL,
+    inspectUrl: e.WTT_INSPECT,
+    statusPort: e.WTT_STATUS_PORT,
     hubHost,
     hubPort: e.WTT_HUB_PORT,
     openclawHome,

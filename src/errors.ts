@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   WTT_ERR_ENV_PARSE: 'the .env file cannot be parsed',
   WTT_ERR_NO_AGENT: 'no agent id is configured',
   WTT_ERR_DELIVERY: 'a chat delivery failed',
+  WTT_ERR_SERVICE: 'the service manager (systemctl / launchctl) failed',
 } as const;
 export type WttErrorCode = keyof typeof ERROR_CODES;
 

@@ -5,7 +5,7 @@
  * each connection state change goes to stderr. `wtt daemon` is the same without the hub.
  */
 import { join } from 'node:path';
-import { deriveWsUrl, loadConfig, localHubUrl, type Config } from '../config.js';
+import { DEFAULTS, deriveWsUrl, loadConfig, localHubUrl, loopbackWsProblem, type Config } from '../config.js';
 import { WttError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Message } from '../protocol/index.js';
@@ -13,23 +13,42 @@ import type { ConnectionStatus } from '../../machines/connection.machine.js';
 import { controlSocketPath, daemonAnswers } from './control.js';
 import { prelude } from './prelude.js';
 import { runUntilSignal } from './until-signal.js';
+import { startLiveState, type LiveState } from '../inspect/live.js';
 
-export const UP_USAGE = `usage: wtt up [--no-hub] [--json]
+export const UP_USAGE = `usage: wtt up [--no-hub] [--json] [--inspect[=ws://127.0.0.1:PORT]]
 
 Runs the main job: the embedded local WTT hub on WTT_HUB_HOST:WTT_HUB_PORT (default 127.0.0.1:8787,
 data in <state dir>/hub) unless WTT_API_URL names another server or --no-hub is given; registers this
 agent if WTT_AGENT_ID is empty (written to <skill dir>/.env); then stays connected, printing every
-message once (--json: one JSON line per message). Ctrl-C or SIGTERM stops it cleanly.`;
+message once (--json: one JSON line per message). --inspect sends the actor system's events to a
+Stately inspector on loopback (default ws://127.0.0.1:8080; also WTT_INSPECT). The status page's URL
+is printed at start (WTT_STATUS_PORT). Ctrl-C or SIGTERM stops it cleanly.`;
 
 interface UpFlags {
   hub: boolean;
   json: boolean;
+  /** `--inspect[=URL]`: the Stately inspector's WebSocket (wins over WTT_INSPECT). */
+  inspect?: string | undefined;
+}
+
+/** `--inspect` → the default URL; `--inspect=URL` → URL (checked to be loopback when the daemon starts). */
+export function inspectFlag(a: string): string | undefined {
+  if (a === '--inspect') return DEFAULTS.inspectUrl;
+  if (a.startsWith('--inspect=')) {
+    const url = a.slice('--inspect='.length);
+    const problem = loopbackWsProblem(url);
+    if (problem) throw new WttError('WTT_ERR_USAGE', { message: `--inspect must be a ws:// URL on loopback (${problem})` });
+    return url;
+  }
+  return undefined;
 }
 
 export function parseUpArgs(argv: readonly string[]): UpFlags {
   const flags: UpFlags = { hub: true, json: false };
   for (const a of argv) {
-    if (a === '--no-hub') flags.hub = false;
+    const inspect = inspectFlag(a);
+    if (inspect) flags.inspect = inspect;
+    else if (a === '--no-hub') flags.hub = false;
     else if (a === '--json') flags.json = true;
     else throw new WttError('WTT_ERR_USAGE', { message: `unknown option '${a}'` });
   }
@@ -110,6 +129,7 @@ function startingIdentity(config: Readonly<Config>, out: (s: string) => void, hu
 export interface DaemonFlags {
   hub: boolean;
   json: boolean;
+  inspect?: string | undefined;
 }
 
 /** `wtt up` and `wtt daemon`: the actor system (with the embedded hub unless `hub` is false). */
@@ -125,8 +145,10 @@ export async function runDaemon(name: 'up' | 'daemon', flags: DaemonFlags, initi
   }
   let hub: RunningHub | undefined;
   let runtime: import('./system.js').Runtime | undefined;
+  let live: LiveState | undefined;
   const shutdown = async () => {
     await runtime?.stop().catch(() => undefined);
+    await live?.stop().catch(() => undefined);
     await hub?.close().catch(() => undefined);
   };
   try {
@@ -143,9 +165,17 @@ export async function runDaemon(name: 'up' | 'daemon', flags: DaemonFlags, initi
     if (registering) out(`agent: none configured yet: registering on ${config.apiUrl} (retrying by itself until the server answers)`);
     const active = config;
     let announced = false;
+    live = await startLiveState({
+      inspectUrl: flags.inspect ?? active.inspectUrl,
+      config: active,
+      runtime: () => runtime,
+      log,
+      out,
+    });
     runtime = createRuntime({
       config: active,
       log,
+      inspect: live.inspect,
       onMessage: (m) => out(flags.json ? JSON.stringify(m) : messageText(m)),
       onStatus: (s) => {
         err(statusText(s));

@@ -30,6 +30,8 @@ export interface StartHubOptions {
   wsAuthTimeoutMs?: number;
   areas?: HubOptions['areas'];
   limits?: HubOptions['limits'];
+  /** Default 0 (any free port); a restart passes the previous one. */
+  port?: number;
 }
 
 export interface StartedHub {
@@ -57,7 +59,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<StartedHub> 
   if (opts.areas !== undefined) hubOpts.areas = opts.areas;
   if (opts.limits !== undefined) hubOpts.limits = opts.limits;
   const hub = await buildHub(hubOpts);
-  const { url, port } = await hub.listen({ host: '127.0.0.1', port: 0 });
+  const { url, port } = await hub.listen({ host: '127.0.0.1', port: opts.port ?? 0 });
   return { url, wsUrl: `ws://127.0.0.1:${port}/ws`, port, dataDir, hub, close: () => hub.close() };
 }
 

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Uninstall the wtt daemon as a user service: `wtt service uninstall` (docs/daemon.md). Options are passed on
+# (e.g. --manager nohup, --name NAME).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+exec "${WTT_NODE:-node}" "$ROOT/bin/wtt" service uninstall "$@"

@@ -1,0 +1,73 @@
+/**
+ * The status page in a real headless browser: Debian chromium (/usr/bin/chromium; .ci/run installs
+ * it) driven by playwright-core, against the real daemon and the real hub. It shows the connection
+ * machine in `live` (badge and the highlighted state in its statechart), then `backoff` after the
+ * hub is stopped. Screenshots are kept in test-artifacts/. Needs `npm run build`.
+ */
+import { existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { killDaemons, startDaemon } from '../helpers/daemon-process.js';
+import { REPO } from '../helpers/hub-process.js';
+import { startHub, type StartedHub } from '../helpers/hub.js';
+import { assertBuilt } from './cli-helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(REPO, 'test-artifacts');
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let hub: StartedHub | undefined;
+let browser: BrowserContext | undefined;
+afterEach(async () => {
+  await browser?.close();
+  browser = undefined;
+  killDaemons();
+  await hub?.close();
+  hub = undefined;
+});
+
+describe('status page in chromium', () => {
+  it('shows the connection machine in live, then backoff after the hub is stopped', async () => {
+    assertBuilt();
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+    hub = await startHub();
+    const skill = mkdtempSync(join(tmpdir(), 'wtt-browser-'));
+    const d = startDaemon(['daemon'], { HOME: skill, WTT_SKILL_DIR: skill, WTT_API_URL: hub.url, WTT_LOG_LEVEL: 'warn' });
+    const pageUrl = (await d.waitFor('stdout', /status page: (\S+)/))[1] as string;
+    await d.waitFor('stderr', /connection: live/);
+
+    // A fresh profile each run (launchPersistentContext takes the --user-data-dir).
+    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'wtt-chromium-')), { executablePath: CHROMIUM, headless: true, args: FLAGS });
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(pageUrl);
+
+    const badge = page.locator('#conn');
+    await badge.and(page.locator('[data-state="live"]')).waitFor({ timeout: 15_000 });
+    expect(await page.locator('#agent').textContent()).toMatch(/^agent-[0-9a-f]{12} on http:\/\/127\.0\.0\.1:\d+$/);
+    const connection = page.locator('li[data-actor="connection"]');
+    await connection.locator('.state.active[data-path="open.live"]').waitFor({ timeout: 15_000 });
+    expect(await connection.locator(':scope > code.value').textContent()).toBe('{"open":"live"}');
+    expect(await page.locator('li[data-actor="runtime"] li[data-actor="router"]').count()).toBe(1);
+    expect(await page.locator('#events tr').count()).toBeGreaterThan(0);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const live = join(ARTIFACTS, 'status-page-live.png');
+    await page.screenshot({ path: live, fullPage: true });
+    expect(statSync(live).size).toBeGreaterThan(1000);
+
+    await hub.close();
+    hub = undefined;
+    await badge.and(page.locator('[data-state="backoff"]')).waitFor({ timeout: 15_000 });
+    await connection.locator('.state.active[data-path="backoff"]').waitFor({ timeout: 15_000 });
+    expect(await connection.locator('.state.active[data-path="open.live"]').count()).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'status-page-backoff.png'), fullPage: true });
+
+    // The page asked for nothing but its own daemon.
+    const origin = new URL(pageUrl).origin;
+    expect(requests.filter((u) => !u.startsWith(`${origin}/`))).toEqual([]);
+    expect(await d.stop()).toBe(0);
+  });
+});
