@@ -43,6 +43,12 @@ export interface IntakeOptions {
   /** Routing into the outbox; without it messages are only recorded. */
   planner?: DeliveryPlanner | undefined;
   onMessage?: MessageSink | undefined;
+  /**
+   * Where the message itself is the output (`wtt tail` prints it): called inside the transaction,
+   * before the commit, one message per commit. A throw rolls the commit back (the message comes
+   * again); a crash between the hand-on and the commit repeats that one message.
+   */
+  handOn?: MessageSink | undefined;
   onCommitted?: ((c: Committed) => void) | undefined;
   /** A topic was held back after a failed commit: a catch-up brings its messages again. */
   onHeldBack?: ((topicId: string) => void) | undefined;
@@ -120,6 +126,15 @@ export class Intake {
   acceptMany(list: readonly Message[], source: IntakeSource): { delivered: number; duplicates: number; failed: number } {
     const out = { delivered: 0, duplicates: 0, failed: 0 };
     if (list.length === 0) return out;
+    if (this.opts.handOn && list.length > 1) {
+      for (const m of list) {
+        const one = this.acceptMany([m], source);
+        out.delivered += one.delivered;
+        out.duplicates += one.duplicates;
+        out.failed += one.failed;
+      }
+      return out;
+    }
     try {
       const r = this.commit(list, source);
       Object.assign(out, r.tally);
@@ -164,6 +179,7 @@ export class Intake {
         inBatch.add(m.id);
         this.store.markHandled(m);
         if (this.opts.planner) for (const k of planDeliveries(this.store, m, this.opts.planner, now)) routeKeys.add(k);
+        this.opts.handOn?.(m, source);
         fresh.push(m);
         tally.delivered++;
       }
@@ -216,6 +232,10 @@ export class Intake {
   /** A live frame's message: committed with the others of the same tick (group commit). */
   enqueueLive(m: Message): void {
     if (this.closed) return;
+    if (this.opts.handOn) {
+      this.accept(m, 'live');
+      return;
+    }
     this.queue.push(m);
     this.scheduled ??= setImmediate(() => this.flush());
   }

@@ -57,6 +57,8 @@ export interface LinkOptions {
   config: LinkConfig;
   /** Each message, exactly once, after its commit. */
   onMessage?: MessageSink | undefined;
+  /** The message is the output (`wtt tail`): handed on inside its commit, one per commit. */
+  handOn?: MessageSink | undefined;
   /** Routing into the outbox (in the same commit as the seen id). */
   planner?: DeliveryPlanner | undefined;
   /** Every other server frame (task_status, typing, …), live only. */
@@ -255,6 +257,7 @@ export class Link {
       store: this.store,
       planner: opts.planner,
       onMessage: opts.onMessage,
+      handOn: opts.handOn,
       log: opts.log,
       secrets: this.secrets,
       onHeldBack: () => this.actor.send({ type: 'RESYNC' }),

@@ -82,7 +82,7 @@ export async function main(argv: string[]): Promise<number> {
       config,
       log,
       tuning,
-      onMessage: (m, source) => {
+      handOn: (m, source) => {
         // Synchronous on Linux for files and pipes: the line is out before the store records it.
         process.stdout.write(`${messageLine(m, source)}\n`);
       },
