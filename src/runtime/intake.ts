@@ -126,15 +126,7 @@ export class Intake {
   acceptMany(list: readonly Message[], source: IntakeSource): { delivered: number; duplicates: number; failed: number } {
     const out = { delivered: 0, duplicates: 0, failed: 0 };
     if (list.length === 0) return out;
-    if (this.opts.handOn && list.length > 1) {
-      for (const m of list) {
-        const one = this.acceptMany([m], source);
-        out.delivered += one.delivered;
-        out.duplicates += one.duplicates;
-        out.failed += one.failed;
-      }
-      return out;
-    }
+    if (this.opts.handOn && list.length > 1) return this.oneByOne(list, source);
     try {
       const r = this.commit(list, source);
       Object.assign(out, r.tally);
@@ -144,17 +136,23 @@ export class Intake {
         this.fail(list[0] as Message, source, e);
         out.failed++;
       } else {
-        for (const m of list) {
-          const one = this.acceptMany([m], source);
-          out.delivered += one.delivered;
-          out.duplicates += one.duplicates;
-          out.failed += one.failed;
-        }
-        return out;
+        return this.oneByOne(list, source);
       }
     }
     this.counts.delivered += out.delivered;
     this.counts.duplicates += out.duplicates;
+    return out;
+  }
+
+  /** Each message in its own commit. */
+  private oneByOne(list: readonly Message[], source: IntakeSource): { delivered: number; duplicates: number; failed: number } {
+    const out = { delivered: 0, duplicates: 0, failed: 0 };
+    for (const m of list) {
+      const one = this.acceptMany([m], source);
+      out.delivered += one.delivered;
+      out.duplicates += one.duplicates;
+      out.failed += one.failed;
+    }
     return out;
   }
 
