@@ -39,6 +39,8 @@ export interface FakeGateway {
   fail(status: 500 | 401 | 429, times?: number): void;
   /** The next `times` requests (default 1) are read and recorded but never answered (a hung gateway). */
   stall(times?: number): void;
+  /** Every later request is answered `ms` after it was read (a slow gateway; 0 = at once). */
+  latency(ms: number): void;
   /** Stops listening and drops open connections: connections are refused until `up()`. */
   down(): Promise<void>;
   up(): Promise<void>;
@@ -63,6 +65,7 @@ export async function startFakeGateway(opts: { token: string }): Promise<FakeGat
   const messages = new Map<string, ChatMessage>();
   const failures: (500 | 401 | 429 | 'stall')[] = [];
   let nextId = 1000;
+  let latencyMs = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let body: Record<string, unknown> = {};
@@ -77,6 +80,7 @@ export async function startFakeGateway(opts: { token: string }): Promise<FakeGat
     }
     if (req.method !== 'POST' || req.url !== '/tools/invoke') return answer(404, () => json(res, 404, { error: { type: 'not_found' } }));
     if (req.headers.authorization !== `Bearer ${opts.token}`) return answer(401, () => json(res, 401, { error: { type: 'unauthorized' } }));
+    if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
     const forced = failures.shift();
     if (forced === 401) return answer(401, () => json(res, 401, { error: { type: 'unauthorized' } }));
     if (forced === 500) return answer(500, () => toolError(res));
@@ -145,6 +149,9 @@ export async function startFakeGateway(opts: { token: string }): Promise<FakeGat
     },
     stall(times = 1) {
       for (let i = 0; i < times; i++) failures.push('stall');
+    },
+    latency(ms) {
+      latencyMs = Math.max(0, ms);
     },
     down: stop,
     async up() {
