@@ -28,6 +28,8 @@ export const DEFAULTS = Object.freeze({
   apiUrl: localHubUrl(HUB_HOST, HUB_PORT),
   pollIntervalS: 30,
   heartbeatS: 15,
+  /** A restart or an outage of the live link shorter than this is not reported in the chat. */
+  awayReportS: 60,
   livenessS: 35,
   httpTimeoutS: 30,
   maxConcurrentTasks: 4,
@@ -227,6 +229,7 @@ export const EnvSchema = z.object({
   WTT_DIGEST_BURST: count('WTT_DIGEST_BURST', 1, DEFAULT_NOTIFY_POLICY.digestBurst),
   WTT_DIGEST_WINDOW_S: seconds('WTT_DIGEST_WINDOW_S', 1, DEFAULT_NOTIFY_POLICY.digestWindowMs / 1000),
   WTT_CHAT_RATE_PER_MIN: count('WTT_CHAT_RATE_PER_MIN', 1, DEFAULT_NOTIFY_POLICY.chatRatePerMin),
+  WTT_AWAY_REPORT_S: seconds('WTT_AWAY_REPORT_S', 0, DEFAULTS.awayReportS),
   WTT_POLL_INTERVAL: seconds('WTT_POLL_INTERVAL', 1, DEFAULTS.pollIntervalS),
   WTT_HEARTBEAT_S: seconds('WTT_HEARTBEAT_S', 1, DEFAULTS.heartbeatS),
   WTT_LIVENESS_S: seconds('WTT_LIVENESS_S', 2, DEFAULTS.livenessS),
@@ -309,6 +312,8 @@ export interface Config {
   webhookSecret: string | undefined;
   /** What reaches the chat (WTT_NOTIFY, WTT_QUIET_HOURS, WTT_DIGEST_*, WTT_CHAT_RATE_PER_MIN). */
   notify: NotifyPolicy;
+  /** A restart or a live-link outage at least this long gets one short report in the chat (WTT_AWAY_REPORT_S). */
+  awayReportMs: number;
   pollIntervalMs: number;
   heartbeatMs: number;
   livenessMs: number;
@@ -496,6 +501,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
       digestWindowMs: e.WTT_DIGEST_WINDOW_S * 1000,
       chatRatePerMin: e.WTT_CHAT_RATE_PER_MIN,
     }),
+    awayReportMs: e.WTT_AWAY_REPORT_S * 1000,
     pollIntervalMs: e.WTT_POLL_INTERVAL * 1000,
     heartbeatMs: e.WTT_HEARTBEAT_S * 1000,
     livenessMs: e.WTT_LIVENESS_S * 1000,

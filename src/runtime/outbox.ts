@@ -279,6 +279,11 @@ export class OutboxTable {
     return { decision: d === undefined ? undefined : Decision.parse(d), deliveries, attempts };
   }
 
+  /** Deliveries that failed for good at or after `at` (ms). */
+  failedSince(at: number): number {
+    return (this.db.prepare(`SELECT count(*) AS n FROM outbox WHERE state = 'failed' AND updated_at >= ?`).get(at) as { n: number }).n;
+  }
+
   counts(): OutboxCounts {
     const out: OutboxCounts = { pending: 0, held: 0, sent: 0, failed: 0, dropped: 0, digested: 0 };
     for (const r of this.db.prepare('SELECT state, count(*) AS n FROM outbox GROUP BY state').all() as Array<{ state: DeliveryState; n: number }>) {

@@ -2,13 +2,15 @@
  * The `router` child: where committed inbound work goes next. It turns
  *   COMMITTED (the intake committed messages and the outbox rows they caused) → OUTBOX.WAKE to `notifier`;
  *   FRAME (task_status and other live frames)                               → events for task actors (tasks issue);
- *   CONNECTION.STATUS (from the root)                                        → alerts in the chat (a refused token).
+ *   CONNECTION.STATUS (from the root)                                        → alerts in the chat (a refused token);
+ *   CAUGHT_UP (a catch-up finished)                                          → one short report after a restart or an outage.
  * It owns no state worth persisting; everything durable is already in the store when it hears of it.
  */
 import { fromCallback, type AnyActorRef } from 'xstate';
 import type { ConnectionStatus } from '../../machines/connection.machine.js';
 import type { ServerFrame } from '../protocol/index.js';
 import type { Logger } from '../log.js';
+import type { AwayDue, AwayTracker } from './away.js';
 
 export interface CommittedEvent {
   type: 'COMMITTED';
@@ -20,7 +22,22 @@ export interface FrameEvent {
   type: 'FRAME';
   frame: ServerFrame;
 }
-export type RouterEvent = CommittedEvent | FrameEvent | { type: 'CONNECTION.STATUS'; status: ConnectionStatus };
+export interface CaughtUpEvent {
+  type: 'CAUGHT_UP';
+  /** Messages the catch-up handed on. */
+  delivered: number;
+}
+export type RouterEvent = CommittedEvent | FrameEvent | CaughtUpEvent | { type: 'CONNECTION.STATUS'; status: ConnectionStatus };
+
+export interface RouterAway {
+  tracker: AwayTracker;
+  now(): number;
+  /** Queue the report (durably) for the chat. */
+  report(due: AwayDue): void;
+  /** A sign of life for the next run's report, every `aliveEveryMs`. */
+  alive(): void;
+  aliveEveryMs: number;
+}
 
 export interface RouterDeps {
   log?: Logger | undefined;
@@ -28,12 +45,17 @@ export interface RouterDeps {
   alert(kind: string, text: string): void;
   /** Live frames other than messages (task_status, …), for the task actors. */
   onFrame?: ((frame: ServerFrame, system: { get(id: string): AnyActorRef | undefined }) => void) | undefined;
+  /** The report after a restart or an outage (absent: none). */
+  away?: RouterAway | undefined;
 }
 
 export function routerLogic(deps: RouterDeps) {
   return fromCallback<RouterEvent>(({ receive, system }) => {
     const notifier = () => system.get('notifier') as AnyActorRef | undefined;
     let lastAlert: string | undefined;
+    const away = deps.away;
+    const heartbeat = away ? setInterval(() => away.alive(), away.aliveEveryMs) : undefined;
+    heartbeat?.unref?.();
     receive((event) => {
       switch (event.type) {
         case 'COMMITTED':
@@ -42,8 +64,18 @@ export function routerLogic(deps: RouterDeps) {
         case 'FRAME':
           deps.onFrame?.(event.frame, system);
           return;
+        case 'CAUGHT_UP': {
+          if (!away) return;
+          const due = away.tracker.caughtUp(event.delivered, away.now());
+          if (due) {
+            away.report(due);
+            notifier()?.send({ type: 'OUTBOX.WAKE' });
+          }
+          return;
+        }
         case 'CONNECTION.STATUS': {
           const s = event.status;
+          away?.tracker.status(s, away.now());
           if (s.state === 'unauthorized') {
             const text = `⚠️ WTT: the server refused this agent's token (${s.reason}). Nothing is received until WTT_AGENT_TOKEN is fixed (or run \`wtt config auto\`).`;
             // One alert per distinct refusal, not one per re-check.
@@ -59,5 +91,8 @@ export function routerLogic(deps: RouterDeps) {
         }
       }
     });
+    return () => {
+      if (heartbeat) clearInterval(heartbeat);
+    };
   });
 }

@@ -78,6 +78,9 @@ function isCorruption(e: unknown): boolean {
   return e instanceof Error && /quick_check|file is not a database|malformed/i.test(e.message);
 }
 
+const RUN_ALIVE_KEY = 'run.alive_at';
+const RUN_CLEAN_KEY = 'run.clean_stop';
+
 export class StateStore {
   readonly path: string;
   private readonly db: Db;
@@ -241,6 +244,34 @@ export class StateStore {
 
   setKv(key: string, value: string): void {
     this.st.setKv.run(key, value, this.now());
+  }
+
+  // ── the run's own liveness (for the report after a restart) ────────────────────────────
+  /**
+   * Marks a new run: returns the previous one (when it was last alive, whether it stopped cleanly),
+   * or undefined on the first start, and records this one as alive now and not yet stopped.
+   */
+  beginRun(): { aliveAt: number; clean: boolean } | undefined {
+    const aliveAt = Number(this.getKv(RUN_ALIVE_KEY));
+    const previous = Number.isFinite(aliveAt) && aliveAt > 0 ? { aliveAt, clean: this.getKv(RUN_CLEAN_KEY) === '1' } : undefined;
+    this.transaction(() => {
+      this.setKv(RUN_ALIVE_KEY, String(this.now()));
+      this.setKv(RUN_CLEAN_KEY, '0');
+    });
+    return previous;
+  }
+
+  /** The run is alive now (a heartbeat); `clean` at a clean stop. */
+  markAlive(clean = false): void {
+    this.transaction(() => {
+      this.setKv(RUN_ALIVE_KEY, String(this.now()));
+      if (clean) this.setKv(RUN_CLEAN_KEY, '1');
+    });
+  }
+
+  /** Deliveries that failed for good at or after `at` (ms). */
+  failedDeliveriesSince(at: number): number {
+    return this.outbox.failedSince(at);
   }
 
   // ── snapshots (actor state for later issues) ───────────────────────────────────────────

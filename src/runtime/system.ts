@@ -30,6 +30,7 @@ import type { NotifierTuning, RouteStatus } from '../../machines/notifier.machin
 import { createHash } from 'node:crypto';
 import { StateStore } from './store.js';
 import type { StatusReport } from './status.js';
+import { AwayTracker, awayReport } from './away.js';
 
 const VERSION = (() => {
   try {
@@ -144,6 +145,10 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     return api;
   };
 
+  // The report after a restart or an outage: the previous run's last sign of life, kept in the store.
+  const clock = opts.now ?? Date.now;
+  const away = new AwayTracker({ minAwayMs: config.awayReportMs, previousRun: store.beginRun() });
+
   const routerLog = log.child({ systemId: 'router' });
   const logic = runtimeMachine.provide({
     actors: {
@@ -158,6 +163,27 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
           } catch (e) {
             routerLog.error({ err: e instanceof Error ? e.message : String(e) }, 'could not queue the alert for the chat');
           }
+        },
+        away: {
+          tracker: away,
+          now: clock,
+          aliveEveryMs: 60_000,
+          alive: () => {
+            try {
+              store.markAlive();
+            } catch (e) {
+              routerLog.warn({ err: e instanceof Error ? e.message : String(e) }, 'could not record the heartbeat');
+            }
+          },
+          report: (due) => {
+            try {
+              const text = scrubSecrets(awayReport({ ...due, failed: store.failedDeliveriesSince(due.since) }), secrets());
+              routerLog.info({ kind: due.kind, away_ms: due.awayMs, caught_up: due.caughtUp }, 'back after being away');
+              store.enqueueNotice({ key: `away:${due.kind}:${due.since}`, text });
+            } catch (e) {
+              routerLog.error({ err: e instanceof Error ? e.message : String(e) }, 'could not queue the report for the chat');
+            }
+          },
         },
       }),
       commands: commandsLogic({ config: () => (reload(), current()), api: apiOf, log: log.child({ systemId: 'commands' }), report: () => runtime.report(), store }),
@@ -230,7 +256,10 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         const detach = conn ? wiring.attach(conn) : undefined;
         const subs = conn
           ? [
-              conn.on('catchUp.done', ({ result }) => (lastCatchUp = { at: new Date().toISOString(), delivered: result.delivered })),
+              conn.on('catchUp.done', ({ result }) => {
+                lastCatchUp = { at: new Date().toISOString(), delivered: result.delivered };
+                send('router', { type: 'CAUGHT_UP', delivered: result.delivered });
+              }),
               conn.on('poll.failed', ({ reason }) => noteError('connection', `poll failed: ${reason}`)),
               conn.on('auth.rejected', ({ reason }) => noteError('connection', reason)),
             ]
@@ -311,6 +340,13 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       }
       detachConnection?.();
       intake.close();
+      if (store.isOpen) {
+        try {
+          store.markAlive(true);
+        } catch (e) {
+          log.warn({ err: e instanceof Error ? e.message : String(e) }, 'could not record the clean stop');
+        }
+      }
       if (ownsStore) store.close();
       if (published?.state !== 'stopped') {
         published = { state: 'stopped' };

@@ -4,7 +4,8 @@
  * it once the chat has started to receive that wave (the rest still in the outbox), then publishes
  * more while it is dead. After a last start everything has reached the chat: nothing lost, first
  * arrivals in publish order, and no more duplicates than kills (the one delivery in flight at each
- * kill may repeat: the gateway does not deduplicate). Needs dist/ (`npm run build`).
+ * kill may repeat: the gateway does not deduplicate), and each restart is reported once in the chat.
+ * Needs dist/ (`npm run build`).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,11 +32,13 @@ afterEach(async () => {
   hub = undefined;
 });
 
-/** Bodies the chat received, in arrival order (one line per delivered message: "💬 Ana in Ops\n<body>"). */
-const received = (g: FakeGateway): string[] =>
+/** Every text the chat received, in arrival order. */
+const texts = (g: FakeGateway): string[] =>
   g.calls
     .filter((c) => c.status === 200 && (c.body.args as { action?: string } | undefined)?.action === 'send')
-    .map((c) => String((c.body.args as { message?: unknown }).message).split('\n')[1] ?? '');
+    .map((c) => String((c.body.args as { message?: unknown }).message));
+/** The published bodies among them ("💬 Ana in Ops\n<body>"), in arrival order. */
+const received = (g: FakeGateway): string[] => texts(g).map((t) => t.split('\n')[1] ?? '').filter((b) => /^m-\d+$/.test(b));
 
 describe('delivery across SIGKILL', () => {
   it('loses nothing and repeats at most the delivery in flight when the daemon is killed mid-drain five times', async () => {
@@ -62,6 +65,8 @@ describe('delivery across SIGKILL', () => {
       WTT_DIGEST_BURST: '100000',
       WTT_CHAT_RATE_PER_MIN: '100000',
       WTT_STATUS_PORT: '0',
+      // Every restart is reported (the kills are seconds apart, below the default 60 s).
+      WTT_AWAY_REPORT_S: '0',
       OPENCLAW_GATEWAY_URL: gw.url,
       OPENCLAW_GATEWAY_TOKEN: TOKEN,
       OPENCLAW_BIN: join(dir, 'no-openclaw-here'),
@@ -100,6 +105,16 @@ describe('delivery across SIGKILL', () => {
     expect(new Set(got)).toEqual(new Set(published));
     const firsts = got.filter((b, i) => got.indexOf(b) === i);
     expect(firsts).toEqual(published);
-    expect(got.length - published.length).toBeLessThanOrEqual(KILLS);
+    // One short report per restart after a kill, saying so and what was caught up (the texts can be
+    // the same, so they are counted; a report in flight at a kill may repeat like any delivery).
+    const reports = texts(gw).filter((t) => t.startsWith('🔄'));
+    expect(reports.length).toBeGreaterThanOrEqual(KILLS);
+    expect(got.length - published.length + (reports.length - KILLS)).toBeLessThanOrEqual(KILLS);
+    for (const r of reports) {
+      const m = /^🔄 WTT is back after \d+ s \(restarted after an unclean stop\): (\d+) messages? caught up\.$/.exec(r);
+      expect(m, r).not.toBeNull();
+      // At least what was published while it was dead (plus any of the wave not yet committed at the kill).
+      expect(Number(m?.[1])).toBeGreaterThanOrEqual(WHILE_DEAD);
+    }
   }, 240_000);
 });

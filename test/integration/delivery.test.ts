@@ -255,4 +255,37 @@ describe('chat delivery through the gateway', () => {
     expect((await ask('outbox', 'drop', id ?? '')).exitCode).toBe(1);
     expect((await ask('outbox', 'retry', 'x1')).exitCode).toBe(2);
   }, 60_000);
+
+  it('reports a live-link outage once, after the catch-up, with how long and how much was caught up', async () => {
+    const w = await world({ WTT_AWAY_REPORT_S: '1', WTT_DIGEST_BURST: '1000' });
+    const { dataDir, port } = w.h;
+    await w.h.close();
+    await new Promise((r) => setTimeout(r, 1_500));
+    const back = await startHub({ dataDir, port, rateLimit: false });
+    cleanups.push(() => back.close());
+    // Published while the daemon has not yet noticed the hub is back: it arrives by catch-up.
+    await agentApi(back.url, w.peer).publish({ topic_id: w.topic, content: 'while away' });
+    await until(() => w.sent().some((t) => t.startsWith('🔌')), 30_000, () => `the outage report (chat: ${JSON.stringify(w.sent())})`);
+    const reports = w.sent().filter((t) => t.startsWith('🔌'));
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatch(/^🔌 WTT's live link was down for \d+ s( \(.+\))?: \d+ messages? caught up\.$/);
+    expect(w.sent().some((t) => t.includes('while away'))).toBe(true);
+  }, 60_000);
+
+  it('reports a restart once, and not on the first start', async () => {
+    const w = await world({ WTT_AWAY_REPORT_S: '0' });
+    await publish(w, w.peer, 'first run');
+    await until(() => w.sent().some((t) => t.includes('first run')), 15_000, 'first delivery');
+    expect(w.sent().some((t) => t.startsWith('🔄'))).toBe(false);
+    await w.runtime.stop();
+    await publish(w, w.peer, 'while stopped 1');
+    await publish(w, w.peer, 'while stopped 2');
+    const statuses: ConnectionStatus[] = [];
+    const again = createRuntime({ config: w.config, log: createLogger({ level: 'silent' }), control: false, onStatus: (s) => statuses.push(s) });
+    cleanups.push(() => again.stop());
+    again.start();
+    await until(() => w.sent().some((t) => t.startsWith('🔄')), 15_000, 'the restart report');
+    expect(w.sent().filter((t) => t.startsWith('🔄'))).toEqual([expect.stringMatching(/^🔄 WTT is back after \d+ s \(restarted\): 2 messages caught up\.$/)]);
+    await until(() => w.sent().some((t) => t.includes('while stopped 2')), 15_000, 'caught-up delivery');
+  }, 60_000);
 });
