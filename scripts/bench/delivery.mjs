@@ -1,13 +1,13 @@
 /**
  * delivery_latency_ms and cpu_ms_per_msg: 100 msg/s for 30 s (quick: 5 s) published over WebSocket
  * to a topic that the daemon's agent and a bare floor client both belong to. Latency is publish sent →
- * delivered (the daemon's delivery: its stdout line today, the gateway call once `wtt daemon` lands).
+ * delivered (the gateway call made by the daemon's notifier).
  * floor_p50 is the same hop done by a bare `ws` client that POSTs each message to a recording
  * gateway (no validation, no store, no actors). CPU is the daemon's user + sys time over the run,
  * per delivered message.
  */
 import { request, Agent } from 'node:http';
-import { Ledger, agents, bareSocket, keyOf, median, publishLoad, quantile, round, say, sleep, spawnDaemon, startGateway, temp, topicWith, wsPublisher } from './lib.mjs';
+import { Ledger, agents, bareSocket, keyOf, median, messageOf, publishLoad, quantile, round, say, sleep, spawnDaemon, startGateway, temp, topicWith, wsPublisher } from './lib.mjs';
 
 export async function delivery({ hub, quick }) {
   const [pub, me, floorAgent] = await agents(hub.url, 3);
@@ -28,7 +28,7 @@ export async function delivery({ hub, quick }) {
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
   const floorLat = [];
   floorGateway.onCall((c) => {
-    const k = keyOf(c.raw);
+    const k = keyOf(messageOf(c.raw));
     const s = k && sentAt.get(k);
     if (s) floorLat.push(c.t - s);
   });
@@ -51,7 +51,8 @@ export async function delivery({ hub, quick }) {
   await publishLoad({ sock, topicId, rate: 100, durationMs, prefix: 'lat', ledger, sentAt });
   await ledger.drained(10_000);
   const cpu1 = daemon.stat().cpuMs;
-  const { delivered } = ledger.counts;
+  const { delivered, lost } = ledger.counts;
+  if (lost > 0) say(`delivery: ${lost} not delivered; gateway calls ${gateway.calls.length}; daemon stderr: ${daemon.stderr().slice(-1500)}`);
   sock.close();
   floorWs.close();
   agent.destroy();

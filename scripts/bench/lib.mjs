@@ -2,10 +2,11 @@
  * Shared pieces of `npm run bench`, `npm run chaos` and `npm run soak`: the real hub and the daemon
  * as separate processes on 127.0.0.1, a recording fake chat gateway, /proc readings, statistics.
  *
- * THE PROCESS UNDER TEST is chosen here, in one line (DAEMON_MODE): today `wtt up --no-hub --json`
- * (each message on stdout, connection states on stderr); when `wtt daemon` lands, set it to
- * 'daemon': deliveries are then counted at the recording fake gateway (POST /tools/invoke).
- * `WTT_BENCH_DAEMON=tail|up|daemon` overrides it for one run.
+ * THE PROCESS UNDER TEST is chosen here, in one line (DAEMON_MODE): `wtt daemon`, whose deliveries
+ * are counted where the user sees them, at the recording fake gateway (POST /tools/invoke), after
+ * the whole path (intake transaction, outbox, router, notifier, adapter).
+ * `WTT_BENCH_DAEMON=tail|up|daemon` overrides it for one run (`up`: `wtt up --no-hub --json`, each
+ * message on stdout; `tail`: `wtt tail`).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-export const DAEMON_MODE = process.env.WTT_BENCH_DAEMON ?? 'up';
+export const DAEMON_MODE = process.env.WTT_BENCH_DAEMON ?? 'daemon';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'wtt');
@@ -162,6 +163,15 @@ export async function topicWith(owner, members, name = 'bench') {
 
 /** The key a benchmark message carries in its text (`k=<run>-<n>`), found again in stdout or the chat. */
 export const keyOf = (text) => /\bk=([\w-]+)/.exec(text)?.[1];
+/** The chat text of a recorded `/tools/invoke` body (its JSON escapes would hide the key's word boundary). */
+export function messageOf(raw) {
+  try {
+    const m = JSON.parse(raw)?.args?.message;
+    return typeof m === 'string' ? m : '';
+  } catch {
+    return '';
+  }
+}
 
 /**
  * A recording fake OpenClaw gateway (POST /tools/invoke) on 127.0.0.1. `mode`: 'ok' answers 200 like
@@ -260,6 +270,12 @@ export async function spawnDaemon({ hubUrl, agent, stateDir, gateway, env = {}, 
     WTT_AGENT_TOKEN: agent.agent_token,
     WTT_LOG_LEVEL: 'warn',
     ...(gateway ? { WTT_IM_CHANNEL: 'telegram', WTT_IM_TARGET: '555001', OPENCLAW_GATEWAY_URL: gateway.url, OPENCLAW_GATEWAY_TOKEN: gateway.token } : {}),
+    // Every message is one chat call, so each is timed and counted: no digests, no pacing, no away reports.
+    WTT_NOTIFY: 'all',
+    WTT_DIGEST_BURST: '1000000000',
+    WTT_CHAT_RATE_PER_MIN: '1000000000',
+    WTT_AWAY_REPORT_S: '1000000000',
+    WTT_STATUS_PORT: 'off',
     ...env,
   };
   const t0 = performance.now();
@@ -277,7 +293,7 @@ export async function spawnDaemon({ hubUrl, agent, stateDir, gateway, env = {}, 
   if (DAEMON_MODE === 'daemon') {
     if (!gateway) throw new Error('the daemon needs a gateway to deliver to');
     offGateway = gateway.onCall((c) => {
-      const k = keyOf(c.raw);
+      const k = keyOf(messageOf(c.raw));
       if (k) deliver(k, c.t);
     });
   }
