@@ -61,7 +61,7 @@ export interface NotifierInput extends NotifierTuning {
   random?: (() => number) | undefined;
 }
 
-export type RouteState = 'idle' | 'sending' | 'retrying' | 'circuitOpen' | 'halfOpen' | 'paced' | 'misconfigured';
+export type RouteState = 'idle' | 'sending' | 'retrying' | 'circuitOpen' | 'halfOpen' | 'paced' | 'misconfigured' | 'drained';
 
 export interface RouteStatus {
   route: string;
@@ -73,7 +73,8 @@ export interface RouteStatus {
 /** Told to the parent (the notifier hub) with the `tellHub` action. */
 export type HubReport = { type: 'ROUTE.WAKE_OTHERS'; routeKeys: readonly string[] } | { type: 'ROUTE.STATUS'; status: RouteStatus };
 
-export type NotifierEvent = { type: 'WAKE' } | { type: 'TOKEN' };
+/** DRAIN (at shutdown): finish the delivery in flight, then send nothing more. */
+export type NotifierEvent = { type: 'WAKE' } | { type: 'TOKEN' } | { type: 'DRAIN' };
 
 type Cfg = Required<NotifierTuning>;
 
@@ -98,6 +99,8 @@ export const notifierMachine = setup({
       retryAfterMs: number | undefined;
       wakeInMs: number | undefined;
       lastError: string | null;
+      /** A DRAIN came while a delivery was in flight: stop once it is done. */
+      draining: boolean;
     },
     events: {} as NotifierEvent,
   },
@@ -137,6 +140,7 @@ export const notifierMachine = setup({
     outOfTokens: ({ context }) => context.tokens <= 0,
     circuitTrips: ({ context }) => context.failuresInRow + 1 >= context.cfg.circuitAfter,
     hasWakeIn: ({ context }) => context.wakeInMs !== undefined,
+    draining: ({ context }) => context.draining,
   },
 }).createMachine({
   id: 'notifier',
@@ -162,10 +166,12 @@ export const notifierMachine = setup({
       retryAfterMs: undefined,
       wakeInMs: undefined,
       lastError: null,
+      draining: false,
     };
   },
   initial: 'sending',
   on: {
+    DRAIN: '.drained',
     // A send spent a token 60 s ago: give it back (a sliding one-minute window per chat).
     TOKEN: { actions: assign({ tokens: ({ context }) => Math.min(context.cfg.ratePerMin, context.tokens + 1) }) },
   },
@@ -181,10 +187,13 @@ export const notifierMachine = setup({
       after: { wakeIn: { target: 'sending', actions: assign({ wakeInMs: undefined }) } },
     },
     sending: {
+      on: { DRAIN: { actions: assign({ draining: true }) } },
       invoke: {
         src: 'deliverNext',
         input: ({ context }) => ({ route: context.route, attempt: context.attempt, maxAttempts: context.cfg.maxAttempts, probe: false }),
         onDone: [
+          // The outcome is already in the store (the delivery actor writes it): just stop.
+          { guard: 'draining', target: 'drained' },
           {
             guard: ({ event }) => event.output.kind === 'sent',
             target: 'afterSend',
@@ -214,6 +223,7 @@ export const notifierMachine = setup({
           { target: 'retrying', actions: [{ type: 'tellHub', params: ({ event }) => wakeReport(event.output) }, 'noteRetry'] },
         ],
         onError: [
+          { guard: 'draining', target: 'drained' },
           // The actor itself broke (a bug, a closed store): back off like a transient failure.
           { guard: 'circuitTrips', target: 'circuitOpen', actions: 'noteCrash' },
           { target: 'retrying', actions: 'noteCrash' },
@@ -238,10 +248,12 @@ export const notifierMachine = setup({
       after: { circuitDelay: 'halfOpen' },
     },
     halfOpen: {
+      on: { DRAIN: { actions: assign({ draining: true }) } },
       invoke: {
         src: 'deliverNext',
         input: ({ context }) => ({ route: context.route, attempt: context.attempt, maxAttempts: context.cfg.maxAttempts, probe: true }),
         onDone: [
+          { guard: 'draining', target: 'drained' },
           {
             guard: ({ event }) => event.output.kind === 'sent' || event.output.kind === 'empty',
             target: 'sending',
@@ -264,8 +276,15 @@ export const notifierMachine = setup({
             ],
           },
         ],
-        onError: { target: 'circuitOpen', actions: ['noteCrash', assign({ circuitMs: ({ context }) => Math.min(context.cfg.circuitCapMs, context.circuitMs * 2) })] },
+        onError: [
+          { guard: 'draining', target: 'drained' },
+          { target: 'circuitOpen', actions: ['noteCrash', assign({ circuitMs: ({ context }) => Math.min(context.cfg.circuitCapMs, context.circuitMs * 2) })] },
+        ],
       },
+    },
+    drained: {
+      description: 'Shutting down: the delivery in flight (if any) finished; nothing more is sent. What is left stays in the outbox for the next run.',
+      entry: { type: 'tellHub', params: ({ context }) => report(context, 'drained') },
     },
     misconfigured: {
       description: 'The route cannot work as configured (a gateway 401, a bad webhook URL): no retry loop.',

@@ -34,6 +34,8 @@ export interface NotifierHubContext {
 }
 
 export type OutboxWake = { type: 'OUTBOX.WAKE'; routeKeys?: readonly string[] | undefined };
+/** At shutdown: every route finishes its delivery in flight and stops sending. */
+export type NotifierDrain = { type: 'NOTIFIER.DRAIN' };
 
 const shortHash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 10);
 
@@ -145,7 +147,7 @@ export function notifierLogic(deps: NotifierDeps) {
   });
   const keys = [...new Set([...deps.routes.primary, ...deps.routes.fallbacks].map((r) => r.key))];
   return setup({
-    types: { context: {} as NotifierHubContext, events: {} as OutboxWake | HubReport },
+    types: { context: {} as NotifierHubContext, events: {} as OutboxWake | NotifierDrain | HubReport },
     actors: { route: routeLogic },
   }).createMachine({
     id: 'notifierHub',
@@ -164,6 +166,11 @@ export function notifierLogic(deps: NotifierDeps) {
         actions: enqueueActions(({ enqueue, context, event }) => {
           const targets = event.routeKeys && event.routeKeys.length > 0 ? event.routeKeys.filter((k) => context.routes.includes(k)) : context.routes;
           for (const k of targets) enqueue.sendTo(k, { type: 'WAKE' });
+        }),
+      },
+      'NOTIFIER.DRAIN': {
+        actions: enqueueActions(({ enqueue, context }) => {
+          for (const k of context.routes) enqueue.sendTo(k, { type: 'DRAIN' });
         }),
       },
       'ROUTE.WAKE_OTHERS': {

@@ -63,6 +63,8 @@ export interface RuntimeOptions {
   store?: StateStore | undefined;
   /** The wall clock for routing (quiet hours, bursts) and the store it opens; default Date.now. */
   now?: (() => number) | undefined;
+  /** How long `stop()` waits for the deliveries in flight (default 5 s). */
+  drainTimeoutMs?: number | undefined;
   /** Re-reads the configuration after onboarding wrote `.env` (default: `loadConfig()` from the process environment). */
   reloadConfig?: (() => Readonly<Config>) | undefined;
 }
@@ -247,6 +249,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     lastError = { at: new Date().toISOString(), where, message: scrubSecrets(message, secrets()).slice(0, 500) };
   };
   const onboardingLog = log.child({ systemId: 'onboarding' });
+  const connectionLog = log.child({ systemId: 'connection' });
   actor.subscribe({
     next: (snap) => {
       const conn = snap.children.connection as ConnectionActorRef | undefined;
@@ -279,6 +282,9 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         published = 'reason' in status && status.reason ? { ...status, reason: scrubSecrets(status.reason, secrets()) } : status;
         publishedAt = Date.now();
         if (published.state === 'backoff' && published.reason) noteError('connection', published.reason);
+        // One log line per state change of the connection (never one per frame).
+        const { state, ...rest } = published;
+        connectionLog.info({ systemId: 'connection', state, ...rest }, `connection: ${state}`);
         opts.onStatus?.(published);
       }
     },
@@ -336,6 +342,17 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     async stop() {
       if (actor.getSnapshot().status === 'active') {
         connectionRef?.send({ type: 'STOP' });
+        // Stop taking work, then let each route finish the delivery in flight (bounded), so a
+        // clean stop repeats nothing; what was not sent stays in the outbox for the next run.
+        send('notifier', { type: 'NOTIFIER.DRAIN' });
+        const deadline = Date.now() + (opts.drainTimeoutMs ?? 5_000);
+        const routeKeys = [...new Set([...routes.primary, ...routes.fallbacks].map((r) => r.key))];
+        const busy = () =>
+          routeKeys.some((k) => {
+            const v = (actor.system.get(`notifier:${k}`) as AnyActorRef | undefined)?.getSnapshot()?.value;
+            return v === 'sending' || v === 'halfOpen';
+          });
+        while (busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
         actor.stop();
       }
       detachConnection?.();
@@ -350,6 +367,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       if (ownsStore) store.close();
       if (published?.state !== 'stopped') {
         published = { state: 'stopped' };
+        connectionLog.info({ systemId: 'connection', state: 'stopped' }, 'connection: stopped');
         opts.onStatus?.(published);
       }
     },

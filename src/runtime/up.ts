@@ -7,7 +7,8 @@
 import { join } from 'node:path';
 import { DEFAULTS, deriveWsUrl, loadConfig, localHubUrl, loopbackWsProblem, type Config } from '../config.js';
 import { WttError } from '../errors.js';
-import { createLogger, type Logger } from '../log.js';
+import { closeLogger, createLogger, type Logger } from '../log.js';
+import { acquireInstanceLock, type InstanceLock } from './lock.js';
 import type { Message } from '../protocol/index.js';
 import type { ConnectionStatus } from '../../machines/connection.machine.js';
 import { controlSocketPath, daemonAnswers } from './control.js';
@@ -135,12 +136,31 @@ export interface DaemonFlags {
 /** `wtt up` and `wtt daemon`: the actor system (with the embedded hub unless `hub` is false). */
 export async function runDaemon(name: 'up' | 'daemon', flags: DaemonFlags, initial: Readonly<Config>): Promise<number> {
   let config = initial;
-  const log = createLogger({ level: config.logLevel, name: 'wtt' });
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const err = (s: string) => process.stderr.write(`${s}\n`);
 
+  // One daemon per state dir: a second start says who runs and exits 0 (a service manager's
+  // "start" of something already running is not a failure).
+  let lock: InstanceLock;
+  try {
+    lock = acquireInstanceLock(config.stateDir);
+  } catch (e) {
+    err(`wtt ${name}: cannot take the instance lock in ${config.stateDir}: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+  if (!lock.acquired) {
+    err(`wtt ${name}: already running (pid ${lock.heldBy}) for this state dir (${config.stateDir}); \`wtt status\` shows it`);
+    return 0;
+  }
+  const held = lock;
+  // Logs: a rotated JSON file in the state dir (never /tmp), the console only for warnings unless a terminal.
+  const logDir = join(config.stateDir, 'logs');
+  const log = createLogger({ level: config.logLevel, name: 'wtt', file: { dir: logDir }, secrets: [config.agentToken, config.bearerToken, config.gatewayToken, config.webhookSecret] });
+  out(`logs: ${join(logDir, 'wtt.log')} (rotated daily and at 10 MB, 7 kept)`);
   if (await daemonAnswers(controlSocketPath(config.stateDir))) {
     err(`wtt ${name}: another wtt daemon is already running for this state dir (${controlSocketPath(config.stateDir)})`);
+    held.release();
+    await closeLogger(log);
     return 1;
   }
   let hub: RunningHub | undefined;
@@ -150,6 +170,8 @@ export async function runDaemon(name: 'up' | 'daemon', flags: DaemonFlags, initi
     await runtime?.stop().catch(() => undefined);
     await live?.stop().catch(() => undefined);
     await hub?.close().catch(() => undefined);
+    held.release();
+    await closeLogger(log).catch(() => undefined);
   };
   try {
     if (flags.hub && config.apiUrlIsLocalHub) {

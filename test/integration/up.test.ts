@@ -89,10 +89,11 @@ describe('wtt up', () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('Usage: wtt history <topic_id>');
 
-    // A second daemon for the same state dir is refused (the hub port is shared, the agent is not).
+    // A second daemon for the same state dir is refused, saying who runs it, and exits 0 (a service
+    // manager's start of a running service is not a failure).
     const twin = startUp(env);
-    expect(await twin.exit()).toBe(1);
-    expect(twin.stderr()).toContain('another wtt daemon is already running');
+    expect(await twin.exit()).toBe(0);
+    expect(twin.stderr()).toMatch(new RegExp(`already running \\(pid ${up.child.pid}\\) for this state dir`));
 
     up.child.kill('SIGTERM');
     expect(await up.exit()).toBe(0);

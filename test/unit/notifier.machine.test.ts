@@ -31,6 +31,43 @@ function harness(script: DeliverOutcome[], tuning: NotifierTuning = {}, random =
 const state = (a: { getSnapshot(): { value: unknown } }) => a.getSnapshot().value;
 
 describe('notifier route machine (simulated clock)', () => {
+  it('at DRAIN finishes the delivery in flight, then sends nothing more, even when woken', async () => {
+    const clock = new SimulatedClock();
+    let calls = 0;
+    let finish: ((o: DeliverOutcome) => void) | undefined;
+    const machine = notifierMachine.provide({
+      actors: {
+        deliverNext: fromPromise<DeliverOutcome, DeliverInput>(() => {
+          calls++;
+          return new Promise<DeliverOutcome>((resolve) => (finish = resolve));
+        }),
+      },
+    });
+    const actor = createActor(machine, { input: { route: 'telegram:1' }, clock }).start();
+    await Promise.resolve();
+    expect(calls).toBe(1);
+    actor.send({ type: 'DRAIN' });
+    expect(state(actor)).toBe('sending');
+    finish?.({ kind: 'sent' });
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    expect(state(actor)).toBe('drained');
+    actor.send({ type: 'WAKE' });
+    clock.increment(600_000);
+    await Promise.resolve();
+    expect(calls).toBe(1);
+  });
+
+  it('at DRAIN while waiting (retrying, paced, idle) stops at once', async () => {
+    const h = harness([{ kind: 'retry', error: 'gateway unreachable' }], { retryBaseMs: 1_000, circuitAfter: 10 });
+    await h.settle();
+    expect(state(h.actor)).toBe('retrying');
+    h.actor.send({ type: 'DRAIN' });
+    expect(state(h.actor)).toBe('drained');
+    await h.advance(120_000);
+    expect(h.calls).toHaveLength(1);
+    expect(h.reports).toContainEqual({ type: 'ROUTE.STATUS', status: expect.objectContaining({ state: 'drained' }) });
+  });
+
   it('drains at start, then sleeps until woken', async () => {
     const h = harness([{ kind: 'sent' }, { kind: 'sent' }, { kind: 'empty' }]);
     await h.settle();
