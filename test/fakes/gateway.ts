@@ -5,7 +5,12 @@
  * - `message` send → 200 `{"ok":true,"result":{"details":{"ok":true,"messageId","chatId"}}}`, and with
  *   buttons the id under `details.result.messageId`; ids count up from 1000;
  * - `message` edit → 200; an unknown message id → 500 tool execution failed; no target → 400 `to required`;
- * - a tool other than `message` → 404.
+ * - the session tools (`sessions_spawn`, `sessions_history`, `sessions_send`) → 404 `Tool not available`
+ *   like a gateway whose `gateway.tools.allow` lacks them, unless `sessions` is given: then a spawned
+ *   session shows the agent's tool call after `stepMs`, and its final text (`reply(task)`) after
+ *   another `stepMs`; `sessions_send` answers `reply(message)` at once; an unknown session is
+ *   `session not found`;
+ * - any other tool → 404.
  * Tests can make the next requests fail (`fail(500|401, times)`), refuse connections (`down()`)
  * and accept them again (`up()`, same port).
  */
@@ -28,7 +33,22 @@ export interface ChatMessage {
   edits: number;
 }
 
+export interface FakeSession {
+  key: string;
+  label: string;
+  task: string;
+  messages: Array<Record<string, unknown>>;
+}
+
+export interface FakeSessionsOptions {
+  reply(prompt: string): string;
+  /** Time from spawn to the tool call, and from it to the final answer (default 50 ms). */
+  stepMs?: number;
+}
+
 export interface FakeGateway {
+  /** Sessions started with sessions_spawn, by key. */
+  sessions: Map<string, FakeSession>;
   url: string;
   port: number;
   /** Every request, in order, with what it was answered. */
@@ -60,7 +80,18 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
-export async function startFakeGateway(opts: { token: string }): Promise<FakeGateway> {
+const textParts = (t: string) => [{ type: 'text', text: t }];
+
+export async function startFakeGateway(opts: { token: string; sessions?: FakeSessionsOptions }): Promise<FakeGateway> {
+  const sessions = new Map<string, FakeSession>();
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+  };
   const calls: GatewayCall[] = [];
   const messages = new Map<string, ChatMessage>();
   const failures: (500 | 401 | 429 | 'stall')[] = [];
@@ -91,6 +122,38 @@ export async function startFakeGateway(opts: { token: string }): Promise<FakeGat
       });
     }
     if (forced === 'stall') return answer(0, () => undefined);
+    if (typeof body.tool === 'string' && body.tool.startsWith('sessions_') && opts.sessions) {
+      const so = opts.sessions;
+      const a = (body.args ?? {}) as Record<string, unknown>;
+      const ok = (details: unknown) => answer(200, () => json(res, 200, { ok: true, result: { content: [{ type: 'text', text: JSON.stringify(details) }], details } }));
+      if (body.tool === 'sessions_spawn') {
+        const label = String(a.label ?? '');
+        if ([...sessions.values()].some((x) => x.label === label)) return ok({ status: 'error', error: `label ${label} already in use` });
+        const key = `agent:main:subagent:${sessions.size + 1}`;
+        const task = String(a.task ?? '');
+        const session: FakeSession = { key, label, task, messages: [{ role: 'user', content: textParts(task) }] };
+        sessions.set(key, session);
+        const step = so.stepMs ?? 50;
+        later(step, () => {
+          session.messages.push({ role: 'assistant', content: [{ type: 'toolCall', name: 'exec' }], stopReason: 'toolUse' });
+          session.messages.push({ role: 'toolResult', content: textParts('ok') });
+          later(step, () => session.messages.push({ role: 'assistant', content: textParts(so.reply(task)), stopReason: 'stop' }));
+        });
+        return ok({ status: 'accepted', childSessionKey: key, runId: `run-${sessions.size}` });
+      }
+      const session = sessions.get(String(a.sessionKey ?? ''));
+      if (body.tool === 'sessions_history') {
+        if (!session) return answer(500, () => json(res, 500, { ok: false, error: { type: 'tool_error', message: 'session not found' } }));
+        return ok({ messages: session.messages.slice(-Number(a.limit ?? 50)) });
+      }
+      if (body.tool === 'sessions_send') {
+        if (!session) return ok({ status: 'error', error: 'session not found' });
+        const message = String(a.message ?? '');
+        const reply = so.reply(message);
+        session.messages.push({ role: 'user', content: textParts(message) }, { role: 'assistant', content: textParts(reply), stopReason: 'stop' });
+        return ok({ status: 'ok', reply });
+      }
+    }
     if (body.tool !== 'message') return answer(404, () => json(res, 404, { ok: false, error: { type: 'not_found', message: `Tool not available: ${String(body.tool)}` } }));
     const a = (body.args ?? {}) as Record<string, unknown>;
     const target = typeof a.target === 'string' ? a.target : undefined;
@@ -142,6 +205,7 @@ export async function startFakeGateway(opts: { token: string }): Promise<FakeGat
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    sessions,
     calls,
     messages,
     fail(status, times = 1) {
@@ -159,6 +223,10 @@ export async function startFakeGateway(opts: { token: string }): Promise<FakeGat
       await listen(port);
       listening = true;
     },
-    close: stop,
+    close: async () => {
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      await stop();
+    },
   };
 }
