@@ -1,13 +1,15 @@
 /**
  * The `router` child: where committed inbound work goes next. It turns
  *   COMMITTED (the intake committed messages and the outbox rows they caused) → OUTBOX.WAKE to `notifier`;
- *   FRAME (task_status and other live frames)                               → events for task actors (tasks issue);
+ *   FRAME (task_status and other live frames)                               → events for task actors (src/runtime/tasks.ts);
+ *   MESSAGES (every committed inbound message)                               → task-topic events ([TASK_RUN], [TASK_REVIEW],
+ *                                                                              follow-ups) and conversations (auto-replies);
  *   CONNECTION.STATUS (from the root)                                        → alerts in the chat (a refused token).
  * It owns no state worth persisting; everything durable is already in the store when it hears of it.
  */
 import { fromCallback, type AnyActorRef } from 'xstate';
 import type { ConnectionStatus } from '../../machines/connection.machine.js';
-import type { ServerFrame } from '../protocol/index.js';
+import type { Message, ServerFrame } from '../protocol/index.js';
 import type { Logger } from '../log.js';
 
 export interface CommittedEvent {
@@ -20,7 +22,12 @@ export interface FrameEvent {
   type: 'FRAME';
   frame: ServerFrame;
 }
-export type RouterEvent = CommittedEvent | FrameEvent | { type: 'CONNECTION.STATUS'; status: ConnectionStatus };
+export interface MessagesEvent {
+  type: 'MESSAGES';
+  /** Committed (recorded once) inbound messages, in order. */
+  messages: readonly Message[];
+}
+export type RouterEvent = CommittedEvent | FrameEvent | MessagesEvent | { type: 'CONNECTION.STATUS'; status: ConnectionStatus };
 
 export interface RouterDeps {
   log?: Logger | undefined;
@@ -28,6 +35,8 @@ export interface RouterDeps {
   alert(kind: string, text: string): void;
   /** Live frames other than messages (task_status, …), for the task actors. */
   onFrame?: ((frame: ServerFrame, system: { get(id: string): AnyActorRef | undefined }) => void) | undefined;
+  /** Committed inbound messages, for the task actors and conversations. */
+  onMessages?: ((messages: readonly Message[]) => void) | undefined;
 }
 
 export function routerLogic(deps: RouterDeps) {
@@ -41,6 +50,9 @@ export function routerLogic(deps: RouterDeps) {
           return;
         case 'FRAME':
           deps.onFrame?.(event.frame, system);
+          return;
+        case 'MESSAGES':
+          deps.onMessages?.(event.messages);
           return;
         case 'CONNECTION.STATUS': {
           const s = event.status;

@@ -30,6 +30,8 @@ import type { NotifierTuning, RouteStatus } from '../../machines/notifier.machin
 import { createHash } from 'node:crypto';
 import { StateStore } from './store.js';
 import type { StatusReport } from './status.js';
+import { executorFor } from '../executor/registry.js';
+import { TaskRuntime } from './tasks.js';
 
 const VERSION = (() => {
   try {
@@ -70,6 +72,8 @@ export interface Runtime {
   readonly actor: Actor<typeof runtimeMachine>;
   readonly store: StateStore;
   readonly intake: Intake;
+  /** The task actors' side (undefined when WTT_EXECUTOR is unset: this agent runs no tasks). */
+  readonly tasks: TaskRuntime | undefined;
   start(): Runtime;
   /** The one published status (from the root's context). */
   status(): RuntimeStatus;
@@ -122,6 +126,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     onMessage: opts.onMessage,
     onCommitted: (c) => {
       if (c.routeKeys.length > 0) send('router', { type: 'COMMITTED', routeKeys: c.routeKeys, messages: c.messages.length });
+      if (c.messages.length > 0) send('router', { type: 'MESSAGES', messages: c.messages });
     },
     onHeldBack: () => send('connection', { type: 'RESYNC' }),
   });
@@ -144,12 +149,29 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     return api;
   };
 
+  const executor = executorFor(config);
+  const tasks = executor
+    ? new TaskRuntime({
+        config: current,
+        api: () => apiOf(current()),
+        agentId: () => actor?.getSnapshot().context.identity?.agentId ?? current().agentId,
+        store,
+        executor,
+        log: log.child({ systemId: 'tasks' }),
+        now: opts.now ?? Date.now,
+        wake: () => send('notifier', { type: 'OUTBOX.WAKE' }),
+      })
+    : undefined;
+
   const routerLog = log.child({ systemId: 'router' });
   const logic = runtimeMachine.provide({
     actors: {
       connection: wiring.logic,
+      ...(tasks ? { taskBucket: tasks.bucketLogic() } : {}),
       router: routerLogic({
         log: routerLog,
+        onFrame: (frame) => tasks?.onFrame(frame),
+        onMessages: (messages) => tasks?.onMessages(messages),
         alert: (kind, text) => {
           const clean = scrubSecrets(text, secrets());
           routerLog.warn({ kind }, clean);
@@ -160,7 +182,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
           }
         },
       }),
-      commands: commandsLogic({ config: () => (reload(), current()), api: apiOf, log: log.child({ systemId: 'commands' }), report: () => runtime.report(), store }),
+      commands: commandsLogic({ config: () => (reload(), current()), api: apiOf, log: log.child({ systemId: 'commands' }), report: () => runtime.report(), store, tasks }),
       ...(opts.control === false
         ? {}
         : {
@@ -250,6 +272,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         published = 'reason' in status && status.reason ? { ...status, reason: scrubSecrets(status.reason, secrets()) } : status;
         publishedAt = Date.now();
         if (published.state === 'backoff' && published.reason) noteError('connection', published.reason);
+        if (published.state === 'live') void tasks?.sync();
         opts.onStatus?.(published);
       }
     },
@@ -267,10 +290,12 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     actor,
     store,
     intake,
+    tasks,
     start() {
       if (!started) {
         started = true;
         actor.start();
+        tasks?.attach(actor.system);
       }
       return runtime;
     },
@@ -298,13 +323,14 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         last_catchup: lastCatchUp,
         intake: { ...intake.counts },
         outbox: store.isOpen ? store.outboxCounts() : null,
-        tasks: null,
+        tasks: tasks ? tasks.report() : null,
         last_error: lastError,
         children: { ...s.failures },
         routes: routeStatuses(),
       };
     },
     async stop() {
+      await tasks?.stop();
       if (actor.getSnapshot().status === 'active') {
         connectionRef?.send({ type: 'STOP' });
         actor.stop();
