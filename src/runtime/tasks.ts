@@ -181,7 +181,7 @@ export class TaskRuntime {
         if (t.runner_agent_id !== me) continue;
         // Pipeline tasks in todo wait for their pipeline to dispatch them.
         if (status === 'todo' && t.pipeline_id) continue;
-        await this.serial(t.id, () => this.fromRecord(t, status === 'review' ? 'observe' : 'dispatch', undefined));
+        await this.serial(t.id, () => this.fromRecord(t, status === 'review' ? 'observe' : status === 'todo' ? 'pickup' : 'dispatch', undefined));
       }
     }
   }
@@ -296,7 +296,7 @@ export class TaskRuntime {
   }
 
   /** Acts on the REAL record (never on what a message claims). */
-  private async fromRecord(t: Task, why: 'dispatch' | 'observe' | 'reject', m: Message | undefined, review?: { by: string; comment: string }): Promise<void> {
+  private async fromRecord(t: Task, why: 'dispatch' | 'pickup' | 'observe' | 'reject', m: Message | undefined, review?: { by: string; comment: string }): Promise<void> {
     const me = this.deps.agentId();
     const status = normalizeTaskStatus(t.status);
     const key = actorKey('task', t.id);
@@ -322,8 +322,8 @@ export class TaskRuntime {
       if (!entry && status === 'review') this.spawn(t, 'review');
       return;
     }
-    // dispatch
-    if (status !== 'doing' && status !== 'todo') return;
+    // dispatch: the hub moved it to doing (run, pipeline); pickup (at start only): todo tasks assigned here
+    if (why === 'dispatch' ? status !== 'doing' : status !== 'todo') return;
     const current = entry ? taskStatusOf(entry.ref.getSnapshot() as TaskSnapshot) : undefined;
     if (current === 'doing' || current === 'review') return;
     if (!this.mayRun(t, m)) return;
