@@ -33,7 +33,10 @@ export const StatusReport = z.object({
   tasks: z
     .object({
       active: z.number(),
+      total: z.number().default(0),
+      by_status: z.record(z.string(), z.number()).default({}),
       pipelines: z.number().default(0),
+      /** At most 50, running ones first. */
       tasks: z
         .array(
           z.object({
@@ -83,7 +86,7 @@ export function statusLines(r: StatusReport, now = Date.now()): string {
     `messages in: ${r.intake.delivered} (duplicates ${r.intake.duplicates}, invalid ${r.intake.invalid}, failed ${r.intake.failed})`,
     `outbox: ${outbox}`,
     ...r.routes.map((x) => `chat route ${x.route}: ${x.state}${x.last_error && x.state !== 'idle' ? ` — ${x.last_error}` : ''}`),
-    `tasks in progress: ${r.tasks ? r.tasks.active : 'not available (WTT_EXECUTOR is unset)'}`,
+    `tasks in progress: ${r.tasks ? `${r.tasks.active}${r.tasks.total > r.tasks.active ? ` (of ${r.tasks.total} task actors: ${Object.entries(r.tasks.by_status).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}` : 'not available (WTT_EXECUTOR is unset)'}`,
     ...(r.tasks?.tasks ?? []).map(
       (t) => `  task ${t.id} "${t.title}": ${t.status}${t.phase ? ` (${t.phase})` : ''}, run ${t.run}${t.reason ? ` — ${t.reason}` : t.last_event ? ` — ${t.last_event}` : ''}`,
     ),

@@ -136,6 +136,7 @@ export class TaskRuntime {
   /** The system is running: restore the persisted actors (timers re-armed by RESTORED). */
   attach(system: System): void {
     this.system = system;
+    const t0 = performance.now();
     const at = this.deps.now();
     for (const row of this.deps.store.loadActors()) {
       const id = row.key.slice(row.kind.length + 1);
@@ -143,15 +144,16 @@ export class TaskRuntime {
         this.bucket(id).send({ type: 'RESTORE', key: row.key, kind: row.kind, snapshot: row.snapshot as Snapshot<unknown> } satisfies BucketEvent);
         const ref = system.get(row.key);
         if (!ref || ref.getSnapshot().status !== 'active') throw new Error('the snapshot did not start');
-        this.track(row.kind, id, ref);
-        if (row.kind === 'task') ref.send({ type: 'RESTORED', at });
+        // Nothing changed: no save. Only `doing` holds timers to re-arm (run timeout, stale, backoff, cooldown, deadline).
+        this.track(row.kind, id, ref, false);
+        if (row.kind === 'task' && row.status === 'doing') ref.send({ type: 'RESTORED', at });
       } catch (e) {
         this.deps.log.warn({ key: row.key, err: errText(e) }, 'a persisted actor could not be restored; dropped (the hub record is fetched again)');
         this.bucket(id).send({ type: 'STOP', key: row.key });
         this.deps.store.deleteActor(row.key);
       }
     }
-    if (this.entries.size > 0) this.deps.log.info({ restored: this.entries.size }, 'task actors restored');
+    if (this.entries.size > 0) this.deps.log.info({ restored: this.entries.size, ms: Math.round(performance.now() - t0) }, 'task actors restored');
   }
 
   /**
@@ -252,27 +254,34 @@ export class TaskRuntime {
     return text;
   }
 
-  /** What `wtt status` shows. */
-  report(): { active: number; tasks: TaskSummary[]; pipelines: number } {
+  /** What `wtt status` shows: counts by status, and the first `listed` tasks (running ones first). */
+  report(listed = 50): { active: number; total: number; by_status: Record<string, number>; tasks: TaskSummary[]; pipelines: number } {
     const tasks: TaskSummary[] = [];
+    const byStatus: Record<string, number> = {};
     let pipelines = 0;
-    for (const e of this.entries.values()) {
+    let total = 0;
+    const order = [...this.entries.values()].sort((a, b) => Number(b.status === 'doing') - Number(a.status === 'doing'));
+    for (const e of order) {
       if (e.kind === 'pipeline') {
         pipelines++;
         continue;
       }
       const s = e.ref.getSnapshot() as TaskSnapshot;
+      const status = taskStatusOf(s);
+      total++;
+      byStatus[status] = (byStatus[status] ?? 0) + 1;
+      if (tasks.length >= listed) continue;
       tasks.push({
         id: e.id,
         title: s.context.task.title,
-        status: taskStatusOf(s),
+        status,
         phase: taskPhaseOf(s),
         run: s.context.run,
         last_event: s.context.lastProgress,
         reason: s.context.reason ? s.context.reason.text : null,
       });
     }
-    return { active: tasks.filter((t) => t.status === 'doing').length, tasks, pipelines };
+    return { active: byStatus.doing ?? 0, total, by_status: byStatus, tasks, pipelines };
   }
 
   // ── the decision ───────────────────────────────────────────────────────────────────────
@@ -405,7 +414,7 @@ export class TaskRuntime {
   }
 
   // ── persistence and clean-up ───────────────────────────────────────────────────────────
-  private track(kind: ActorKind, id: string, ref: AnyActorRef): void {
+  private track(kind: ActorKind, id: string, ref: AnyActorRef, save = true): void {
     const key = actorKey(kind, id);
     if (this.entries.has(key)) return;
     const sub = ref.subscribe({ next: () => this.markDirty(key), error: () => this.markDirty(key), complete: () => this.markDirty(key) });
@@ -415,7 +424,7 @@ export class TaskRuntime {
       const topic = (ref.getSnapshot() as TaskSnapshot).context.task.topic_id;
       if (topic) this.topics.set(topic, id);
     }
-    this.markDirty(key);
+    if (save) this.markDirty(key);
   }
 
   private markDirty(key: string): void {
@@ -444,7 +453,7 @@ export class TaskRuntime {
         rows.push({ key, kind: e.kind, status, snapshot: null });
       } else {
         try {
-          rows.push({ key, kind: e.kind, status, snapshot: e.ref.getPersistedSnapshot?.() });
+          rows.push({ key, kind: e.kind, status, snapshot: withoutFinishedChildren(e.ref.getPersistedSnapshot?.()) });
         } catch (err) {
           this.deps.log.error({ key, err: errText(err) }, 'could not persist an actor snapshot');
         }
@@ -506,6 +515,19 @@ export class TaskRuntime {
       return {};
     }
   }
+}
+
+/**
+ * A persisted snapshot without its finished children (a done notice, a settled PATCH): they are
+ * never started again, and restoring each one would cost an actor. Active ones stay: they run
+ * again after a restart (their side effects are idempotent by key).
+ */
+function withoutFinishedChildren(snapshot: unknown): unknown {
+  if (!snapshot || typeof snapshot !== 'object') return snapshot;
+  const s = snapshot as { children?: Record<string, { snapshot?: { status?: unknown } } | undefined> };
+  if (!s.children) return snapshot;
+  const children = Object.fromEntries(Object.entries(s.children).filter(([, c]) => c?.snapshot?.status === 'active'));
+  return { ...s, children };
 }
 
 function phaseOf(s: PipelineSnapshot): string {
