@@ -10,6 +10,8 @@
  *   notifier     drains the outbox into the chat
  *   commands     `wtt …` requests (from the control socket) → replies, by event
  *   control      the Unix control socket: each request becomes an event to `commands`
+ *   tasks:<k>    100 bucket parents of the task and pipeline actors (`task:<id>`, `pipeline:<id>`;
+ *                machines/task-bucket.machine.ts), spawned at start
  *
  * Supervision: when a child fails, the failure is recorded (and logged by the `logChildFailure`
  * action the system provides) and the child is started again after a full-jitter backoff that
@@ -20,6 +22,7 @@ import { assign, enqueueActions, fromCallback, setup, type ActorRefFrom, type An
 import { connectionMachine, connectionStatus, sameStatus, type ConnectionAuth, type ConnectionInput, type ConnectionStatus } from './connection.machine.js';
 import { onboardingMachine, type OnboardingInput } from './onboarding.machine.js';
 import { backoffCeilingMs } from './backoff.js';
+import { TASK_BUCKETS, bucketSystemId, taskBucketMachine } from './task-bucket.machine.js';
 
 export const RUNTIME_CHILDREN = ['onboarding', 'connection', 'router', 'notifier', 'commands', 'control'] as const;
 export type RuntimeChild = (typeof RUNTIME_CHILDREN)[number];
@@ -41,6 +44,8 @@ export interface RuntimeInput {
   restartCapMs?: number | undefined;
   childStableMs?: number | undefined;
   random?: (() => number) | undefined;
+  /** Bucket parents of the task actors (default TASK_BUCKETS). */
+  taskBuckets?: number | undefined;
 }
 
 export interface ChildFailure {
@@ -121,6 +126,7 @@ export const runtimeMachine = setup({
     notifier: providedBySystem,
     commands: providedBySystem,
     control: providedBySystem,
+    taskBucket: taskBucketMachine,
   },
   delays: {
     restartBackoff: ({ context, event }) => {
@@ -144,6 +150,10 @@ export const runtimeMachine = setup({
       enqueue.assign({ failures, lastFailure: failure });
     }),
     resetFailures: assign(({ context }, child: RuntimeChild) => ({ failures: { ...context.failures, [child]: 0 } })),
+    spawnTaskBuckets: enqueueActions(({ context, enqueue }) => {
+      const n = context.input.taskBuckets ?? TASK_BUCKETS;
+      for (let k = 0; k < n; k++) enqueue.spawnChild('taskBucket', { id: bucketSystemId(k), systemId: bucketSystemId(k) });
+    }),
     startOnboarding: enqueueActions(({ enqueue }) => enqueue.sendTo('onboarding', { type: 'START' })),
     /** Onboarding has (or changed) the identity: remember it and tell whoever needs it. */
     noteIdentity: enqueueActions(({ context, event, enqueue, system }) => {
@@ -192,6 +202,7 @@ export const runtimeMachine = setup({
     failures: zeroFailures(),
     lastFailure: undefined,
   }),
+  entry: 'spawnTaskBuckets',
   on: {
     'STATUS.GET': { actions: 'answerStatus' },
   },

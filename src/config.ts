@@ -13,6 +13,9 @@ import { z } from 'zod';
 import { parseEnvText } from './env-file.js';
 import { WttError } from './errors.js';
 import { isHttpUrl, safeUrlText, targetProblem } from './im/channels.js';
+import { parseCommandLine } from './executor/argv.js';
+import { EXECUTOR_NAMES, isExecutorName } from './executor/names.js';
+import { parsePeers } from './guards/peers.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -35,6 +38,12 @@ export const DEFAULTS = Object.freeze({
   maxConcurrentTasks: 4,
   taskMaxRuntimeS: 600,
   taskStaleTimeoutS: 900,
+  /** Reruns caused by rejects are spaced at least this far apart. */
+  rejectRerunCooldownS: 120,
+  /** Agent-to-agent chains longer than this stop and ask the chat. */
+  maxHops: 4,
+  /** Runs (tasks and auto-replies) one peer may cause per hour. */
+  peerRunsPerHour: 20,
   /** First wait before retrying a failed registration; doubles up to `registerRetryMaxS`. */
   registerRetryS: 30,
   registerRetryMaxS: 600,
@@ -237,6 +246,21 @@ export const EnvSchema = z.object({
   WTT_MAX_CONCURRENT_TASKS: count('WTT_MAX_CONCURRENT_TASKS', 1, DEFAULTS.maxConcurrentTasks),
   WTT_TASK_MAX_RUNTIME: seconds('WTT_TASK_MAX_RUNTIME', 1, DEFAULTS.taskMaxRuntimeS),
   WTT_TASK_STALE_TIMEOUT: seconds('WTT_TASK_STALE_TIMEOUT', 1, DEFAULTS.taskStaleTimeoutS),
+  WTT_EXECUTOR: pattern('WTT_EXECUTOR', /^[a-z][a-z0-9_-]{0,31}$/, 'the name of an executor such as command'),
+  WTT_EXECUTOR_COMMAND: optionalText,
+  WTT_REJECT_RERUN_COOLDOWN: seconds('WTT_REJECT_RERUN_COOLDOWN', 0, DEFAULTS.rejectRerunCooldownS),
+  WTT_PEERS: optionalText,
+  WTT_MAX_HOPS: count('WTT_MAX_HOPS', 1, DEFAULTS.maxHops, 100),
+  WTT_PEER_RUNS_PER_HOUR: count('WTT_PEER_RUNS_PER_HOUR', 1, DEFAULTS.peerRunsPerHour),
+  WTT_AUTO_REPLY: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (blank(v) || /^(0|off|false|no)$/i.test(v.trim())) return false;
+      if (/^(1|on|true|yes)$/i.test(v.trim())) return true;
+      ctx.addIssue({ code: 'custom', message: `WTT_AUTO_REPLY must be on or off, got '${v}'` });
+      return z.NEVER;
+    }),
   WTT_REGISTER_RETRY_S: seconds('WTT_REGISTER_RETRY_S', 1, DEFAULTS.registerRetryS),
   WTT_AGENT_NAME: optionalText,
   WTT_DISPLAY_NAME: optionalText,
@@ -321,6 +345,17 @@ export interface Config {
   maxConcurrentTasks: number;
   taskMaxRuntimeMs: number;
   taskStaleTimeoutMs: number;
+  /** WTT_EXECUTOR: which executor runs tasks (src/executor/registry.ts); undefined: this agent runs no tasks. */
+  executor: string | undefined;
+  /** WTT_EXECUTOR_COMMAND: the command of the `command` executor (argv, no shell). */
+  executorCommand: string | undefined;
+  rejectRerunCooldownMs: number;
+  /** WTT_PEERS as written (parsed by src/guards/peers.ts). */
+  peers: string | undefined;
+  maxHops: number;
+  peerRunsPerHour: number;
+  /** WTT_AUTO_REPLY: answer @-mentions and p2p messages through the executor. */
+  autoReply: boolean;
   /** First wait before a failed registration is retried (doubles up to registerRetryMaxMs). */
   registerRetryMs: number;
   registerRetryMaxMs: number;
@@ -426,6 +461,21 @@ function routeProblems(e: z.output<typeof EnvSchema>, origin: Origin): string[] 
     const p = targetProblem(f.channel, f.target);
     if (p) out.push(`WTT_IM_FALLBACKS: ${p} (from ${origin('WTT_IM_FALLBACKS')})`);
   }
+  return [...out, ...taskProblems(e, origin)];
+}
+
+/** An unknown executor, a command executor without a usable command, a malformed peer list. */
+function taskProblems(e: z.output<typeof EnvSchema>, origin: Origin): string[] {
+  const out: string[] = [];
+  if (e.WTT_EXECUTOR !== undefined && !isExecutorName(e.WTT_EXECUTOR)) {
+    out.push(`WTT_EXECUTOR must be one of ${EXECUTOR_NAMES.join(', ')}, got '${e.WTT_EXECUTOR}' (from ${origin('WTT_EXECUTOR')})`);
+  }
+  if (e.WTT_EXECUTOR === 'command') {
+    const argv = e.WTT_EXECUTOR_COMMAND === undefined ? { ok: false as const, problem: 'WTT_EXECUTOR=command needs WTT_EXECUTOR_COMMAND' } : parseCommandLine(e.WTT_EXECUTOR_COMMAND);
+    if (!argv.ok) out.push(`${argv.problem} (from ${origin(e.WTT_EXECUTOR_COMMAND === undefined ? 'WTT_EXECUTOR' : 'WTT_EXECUTOR_COMMAND')})`);
+  }
+  const peers = parsePeers(e.WTT_PEERS);
+  if (!peers.ok) out.push(`${peers.problem} (from ${origin('WTT_PEERS')})`);
   return out;
 }
 
@@ -509,6 +559,13 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
     maxConcurrentTasks: e.WTT_MAX_CONCURRENT_TASKS,
     taskMaxRuntimeMs: e.WTT_TASK_MAX_RUNTIME * 1000,
     taskStaleTimeoutMs: e.WTT_TASK_STALE_TIMEOUT * 1000,
+    executor: e.WTT_EXECUTOR,
+    executorCommand: e.WTT_EXECUTOR_COMMAND,
+    rejectRerunCooldownMs: e.WTT_REJECT_RERUN_COOLDOWN * 1000,
+    peers: e.WTT_PEERS,
+    maxHops: e.WTT_MAX_HOPS,
+    peerRunsPerHour: e.WTT_PEER_RUNS_PER_HOUR,
+    autoReply: e.WTT_AUTO_REPLY,
     registerRetryMs: e.WTT_REGISTER_RETRY_S * 1000,
     registerRetryMaxMs: Math.max(e.WTT_REGISTER_RETRY_S, DEFAULTS.registerRetryMaxS) * 1000,
     displayName: e.WTT_DISPLAY_NAME,

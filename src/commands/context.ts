@@ -21,6 +21,8 @@ export interface CommandContext {
   onboarding?: OnboardingActor | undefined;
   /** The daemon's state store (delivery commands); without it they open the state file themselves. */
   store?: StateStore | undefined;
+  /** The daemon's task actors (`task cancel` stops a running execution); absent in the CLI alone. */
+  tasks?: { cancel(taskId: string): Promise<string> } | undefined;
   /** Wakes the daemon's notifier after a command queued a delivery. */
   wakeNotifier?: (() => void) | undefined;
 }

@@ -272,6 +272,8 @@ export function parseCommand(input: string, opts: ParseOptions = {}): Command {
     const key = `${group} ${sub}`;
     if (isHelpTopic(key)) r.topic = key;
     if (r.helpFlag()) return { kind: 'help', topic: r.topic };
+    const subMod = moduleFor(key);
+    if (subMod) return { kind: subMod.name, args: subMod.parse(r) } as Command;
     return parseGroup(r, group, sub);
   }
   return parseSimple(r, verb);

@@ -64,7 +64,7 @@ export const USAGE = {
   'task assign': { args: '<task_id> [agent_id]', summary: 'Assign a task (default: yourself)' },
   'task run': { args: '<task_id> [runner_agent_id]', summary: 'Start a task (runner defaults to yourself)' },
   'task review': { args: '<task_id> <approve|reject|block> [comment…]', summary: 'Review a task' },
-  'task delete': { args: '<task_id>', summary: 'Cancel a task (deletes it and its topic)', aliases: ['cancel'] },
+  'task delete': { args: '<task_id>', summary: 'Delete a task and its topic', aliases: ['rm'] },
   'task deps': { args: '<add|remove> <task_id> <depends_on_task_id>', summary: 'Add or remove a dependency' },
   'task graph': { args: '[pipeline_id]', summary: 'Show the task dependency graph' },
   'task progress': { args: '', summary: 'Show task progress' },
@@ -144,7 +144,7 @@ function moduleSections(): Array<readonly [string, readonly HelpTopic[]]> {
   return [...out];
 }
 
-const SECTIONS: ReadonlyArray<readonly [string, readonly HelpTopic[]]> = [
+const BASE_SECTIONS: ReadonlyArray<readonly [string, readonly HelpTopic[]]> = [
   ['Topic Management', ['list', 'find', 'create', 'detail', 'delete', 'subscribed', 'join', 'leave']],
   ['Messaging', ['publish', 'history', 'poll', 'p2p', 'feed', 'inbox']],
   ['Tasks', ['task list', 'task create', 'task detail', 'task update', 'task assign', 'task run', 'task review', 'task delete', 'task deps', 'task graph', 'task progress']],
@@ -153,9 +153,19 @@ const SECTIONS: ReadonlyArray<readonly [string, readonly HelpTopic[]]> = [
   ['Memory', ['memory export', 'memory read']],
   ['Delegation', ['delegate grant', 'delegate create', 'delegate list', 'delegate remove', 'delegate publish', 'delegate p2p']],
   ['Blacklist', ['blacklist add', 'blacklist remove', 'blacklist list']],
-  ...moduleSections(),
   ['Account', ['bind', 'config', 'help']],
 ];
+
+/** A module whose section already exists (`task cancel` under Tasks) joins it; new sections go before Account. */
+const SECTIONS: ReadonlyArray<readonly [string, readonly HelpTopic[]]> = (() => {
+  const out = BASE_SECTIONS.slice(0, -1).map(([name, topics]) => [name, [...topics]] as [string, HelpTopic[]]);
+  for (const [name, topics] of moduleSections()) {
+    const same = out.find(([n]) => n === name);
+    if (same) same[1].push(...topics);
+    else out.push([name, [...topics]]);
+  }
+  return [...out, BASE_SECTIONS[BASE_SECTIONS.length - 1] as readonly [string, readonly HelpTopic[]]];
+})();
 
 /** The overview printed by `wtt help` (and `wtt` alone). */
 export function overview(): string {

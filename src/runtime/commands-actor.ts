@@ -45,6 +45,8 @@ export interface CommandsDeps {
   report?: (() => unknown) | undefined;
   /** The daemon's state store, for the delivery commands (trace, outbox, notify). */
   store?: StateStore | undefined;
+  /** The daemon's task actors, for `task cancel`. */
+  tasks?: { cancel(taskId: string): Promise<string> } | undefined;
 }
 
 /** The connection states shown by `whoami`. */
@@ -102,6 +104,7 @@ export function commandsLogic(deps: CommandsDeps) {
         connectionState: connectionText(status?.status),
         onboarding: system.get('onboarding') as OnboardingActor | undefined,
         store: deps.store,
+        tasks: deps.tasks,
         wakeNotifier: () => (system.get('notifier') as AnyActorRef | undefined)?.send({ type: 'OUTBOX.WAKE' }),
       });
     };

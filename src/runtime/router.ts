@@ -1,14 +1,16 @@
 /**
  * The `router` child: where committed inbound work goes next. It turns
  *   COMMITTED (the intake committed messages and the outbox rows they caused) → OUTBOX.WAKE to `notifier`;
- *   FRAME (task_status and other live frames)                               → events for task actors (tasks issue);
+ *   FRAME (task_status and other live frames)                               → events for task actors (src/runtime/tasks.ts);
+ *   MESSAGES (every committed inbound message)                               → task-topic events ([TASK_RUN], [TASK_REVIEW],
+ *                                                                              follow-ups) and conversations (auto-replies);
  *   CONNECTION.STATUS (from the root)                                        → alerts in the chat (a refused token);
  *   CAUGHT_UP (a catch-up finished)                                          → one short report after a restart or an outage.
  * It owns no state worth persisting; everything durable is already in the store when it hears of it.
  */
 import { fromCallback, type AnyActorRef } from 'xstate';
 import type { ConnectionStatus } from '../../machines/connection.machine.js';
-import type { ServerFrame } from '../protocol/index.js';
+import type { Message, ServerFrame } from '../protocol/index.js';
 import type { Logger } from '../log.js';
 import type { AwayDue, AwayTracker } from './away.js';
 
@@ -22,12 +24,17 @@ export interface FrameEvent {
   type: 'FRAME';
   frame: ServerFrame;
 }
+export interface MessagesEvent {
+  type: 'MESSAGES';
+  /** Committed (recorded once) inbound messages, in order. */
+  messages: readonly Message[];
+}
 export interface CaughtUpEvent {
   type: 'CAUGHT_UP';
   /** Messages the catch-up handed on. */
   delivered: number;
 }
-export type RouterEvent = CommittedEvent | FrameEvent | CaughtUpEvent | { type: 'CONNECTION.STATUS'; status: ConnectionStatus };
+export type RouterEvent = CommittedEvent | FrameEvent | MessagesEvent | CaughtUpEvent | { type: 'CONNECTION.STATUS'; status: ConnectionStatus };
 
 export interface RouterAway {
   tracker: AwayTracker;
@@ -47,6 +54,8 @@ export interface RouterDeps {
   onFrame?: ((frame: ServerFrame, system: { get(id: string): AnyActorRef | undefined }) => void) | undefined;
   /** The report after a restart or an outage (absent: none). */
   away?: RouterAway | undefined;
+  /** Committed inbound messages, for the task actors and conversations. */
+  onMessages?: ((messages: readonly Message[]) => void) | undefined;
 }
 
 export function routerLogic(deps: RouterDeps) {
@@ -73,6 +82,9 @@ export function routerLogic(deps: RouterDeps) {
           }
           return;
         }
+        case 'MESSAGES':
+          deps.onMessages?.(event.messages);
+          return;
         case 'CONNECTION.STATUS': {
           const s = event.status;
           away?.tracker.status(s, away.now());

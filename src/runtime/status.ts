@@ -29,7 +29,29 @@ export const StatusReport = z.object({
   last_catchup: z.object({ at: z.string(), delivered: z.number() }).nullable(),
   intake: z.object({ delivered: z.number(), duplicates: z.number(), invalid: z.number(), failed: z.number() }),
   outbox: z.record(z.string(), z.number()).nullable(),
-  tasks: z.object({ active: z.number() }).nullable(),
+  /** null: WTT_EXECUTOR is unset (this agent runs no tasks). */
+  tasks: z
+    .object({
+      active: z.number(),
+      total: z.number().default(0),
+      by_status: z.record(z.string(), z.number()).default({}),
+      pipelines: z.number().default(0),
+      /** At most 50, running ones first. */
+      tasks: z
+        .array(
+          z.object({
+            id: z.string(),
+            title: z.string(),
+            status: z.string(),
+            phase: z.string().optional(),
+            run: z.number(),
+            last_event: z.string().nullable(),
+            reason: z.string().nullable(),
+          }),
+        )
+        .default([]),
+    })
+    .nullable(),
   last_error: z.object({ at: z.string(), where: z.string(), message: z.string() }).nullable(),
   children: z.record(z.string(), z.number()),
   /** One entry per chat route: its notifier state (idle, retrying, circuitOpen, misconfigured, …). */
@@ -64,7 +86,10 @@ export function statusLines(r: StatusReport, now = Date.now()): string {
     `messages in: ${r.intake.delivered} (duplicates ${r.intake.duplicates}, invalid ${r.intake.invalid}, failed ${r.intake.failed})`,
     `outbox: ${outbox}`,
     ...r.routes.map((x) => `chat route ${x.route}: ${x.state}${x.last_error && x.state !== 'idle' ? ` — ${x.last_error}` : ''}`),
-    `tasks in progress: ${r.tasks ? r.tasks.active : 'not available'}`,
+    `tasks in progress: ${r.tasks ? `${r.tasks.active}${r.tasks.total > r.tasks.active ? ` (of ${r.tasks.total} task actors: ${Object.entries(r.tasks.by_status).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}` : 'not available (WTT_EXECUTOR is unset)'}`,
+    ...(r.tasks?.tasks ?? []).map(
+      (t) => `  task ${t.id} "${t.title}": ${t.status}${t.phase ? ` (${t.phase})` : ''}, run ${t.run}${t.reason ? ` — ${t.reason}` : t.last_event ? ` — ${t.last_event}` : ''}`,
+    ),
     `last error: ${r.last_error ? `${r.last_error.at} ${r.last_error.where}: ${r.last_error.message}` : 'none'}`,
     ...(sick.length > 0 ? [`restarting: ${sick.map(([k, n]) => `${k} (${n} failure${n === 1 ? '' : 's'})`).join(', ')}`] : []),
     `state: ${r.state_dir}`,

@@ -15,8 +15,36 @@ import type { TopicNotifyMode } from './notify-policy.js';
 import { OUTBOX_DDL, OutboxTable, type DeliveryState, type OutboxCounts, type OutboxEntry, type Trace } from './outbox.js';
 
 export const STATE_FILE = 'state.sqlite';
-/** v2: the outbox became chat deliveries (route, state, text) with decisions and attempts beside it. */
-const SCHEMA_VERSION = 2;
+/**
+ * v2: the outbox became chat deliveries (route, state, text) with decisions and attempts beside it.
+ * v3: `actors`: persisted task and pipeline actor snapshots (key, kind, status).
+ */
+const SCHEMA_VERSION = 3;
+
+const ACTORS_DDL = `
+CREATE TABLE IF NOT EXISTS actors (
+  key TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  snapshot TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS actors_kind_idx ON actors (kind);
+`;
+
+export const ACTOR_KINDS = ['task', 'pipeline'] as const;
+export type PersistedActorKind = (typeof ACTOR_KINDS)[number];
+
+export interface PersistedActor {
+  key: string;
+  kind: PersistedActorKind;
+  /** The WTT status (tasks) or phase (pipelines) when it was saved. */
+  status: string;
+  snapshot: unknown;
+  updated_at: number;
+}
+
+const ActorRow = z.object({ key: z.string(), kind: z.enum(ACTOR_KINDS), status: z.string(), snapshot: z.string(), updated_at: z.number() });
 
 export const SEEN_DEFAULTS = Object.freeze({
   /** Seen ids are kept at least this long … */
@@ -169,6 +197,8 @@ export class StateStore {
         const cols = (db.prepare('PRAGMA table_info(outbox)').all() as Array<{ name: string }>).map((c) => c.name);
         if (cols.length > 0 && !cols.includes('route')) db.exec('DROP TABLE outbox');
         db.exec(OUTBOX_DDL);
+        // v3: the task and pipeline actors' snapshots.
+        db.exec(ACTORS_DDL);
         db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(SCHEMA_VERSION));
       })();
       return db;
@@ -293,6 +323,42 @@ export class StateStore {
 
   deleteSnapshot(actorId: string): void {
     this.db.prepare('DELETE FROM snapshots WHERE actor_id = ?').run(actorId);
+  }
+
+  // ── task and pipeline actors (schema v3) ───────────────────────────────────────────────
+  /** Saves (or, with `snapshot: null`, deletes) several actors in one transaction. */
+  saveActors(rows: ReadonlyArray<{ key: string; kind: PersistedActorKind; status: string; snapshot: unknown }>): void {
+    const at = this.now();
+    const up = this.db.prepare(
+      'INSERT INTO actors (key, kind, status, snapshot, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET kind = excluded.kind, status = excluded.status, snapshot = excluded.snapshot, updated_at = excluded.updated_at',
+    );
+    const del = this.db.prepare('DELETE FROM actors WHERE key = ?');
+    this.transaction(() => {
+      for (const r of rows) {
+        if (r.snapshot === null) del.run(r.key);
+        else up.run(r.key, r.kind, r.status, JSON.stringify(r.snapshot), at);
+      }
+    });
+  }
+
+  deleteActor(key: string): void {
+    this.db.prepare('DELETE FROM actors WHERE key = ?').run(key);
+  }
+
+  /** Every persisted actor (of one kind); a row whose JSON does not parse is dropped with a warning. */
+  loadActors(kind?: PersistedActorKind): PersistedActor[] {
+    const rows = z
+      .array(ActorRow)
+      .parse(kind ? this.db.prepare('SELECT * FROM actors WHERE kind = ? ORDER BY key').all(kind) : this.db.prepare('SELECT * FROM actors ORDER BY key').all());
+    const out: PersistedActor[] = [];
+    for (const r of rows) {
+      try {
+        out.push({ ...r, snapshot: JSON.parse(r.snapshot) as unknown });
+      } catch {
+        this.db.prepare('DELETE FROM actors WHERE key = ?').run(r.key);
+      }
+    }
+    return out;
   }
 
   // ── transactions ───────────────────────────────────────────────────────────────────────

@@ -31,6 +31,8 @@ import { createHash } from 'node:crypto';
 import { StateStore } from './store.js';
 import type { StatusReport } from './status.js';
 import { AwayTracker, awayReport } from './away.js';
+import { executorFor } from '../executor/registry.js';
+import { TaskRuntime } from './tasks.js';
 
 const VERSION = (() => {
   try {
@@ -73,6 +75,8 @@ export interface Runtime {
   readonly actor: Actor<typeof runtimeMachine>;
   readonly store: StateStore;
   readonly intake: Intake;
+  /** The task actors' side (undefined when WTT_EXECUTOR is unset: this agent runs no tasks). */
+  readonly tasks: TaskRuntime | undefined;
   start(): Runtime;
   /** The one published status (from the root's context). */
   status(): RuntimeStatus;
@@ -125,6 +129,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     onMessage: opts.onMessage,
     onCommitted: (c) => {
       if (c.routeKeys.length > 0) send('router', { type: 'COMMITTED', routeKeys: c.routeKeys, messages: c.messages.length });
+      if (c.messages.length > 0) send('router', { type: 'MESSAGES', messages: c.messages });
     },
     onHeldBack: () => send('connection', { type: 'RESYNC' }),
   });
@@ -150,13 +155,29 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   // The report after a restart or an outage: the previous run's last sign of life, kept in the store.
   const clock = opts.now ?? Date.now;
   const away = new AwayTracker({ minAwayMs: config.awayReportMs, previousRun: store.beginRun() });
+  const executor = executorFor(config);
+  const tasks = executor
+    ? new TaskRuntime({
+        config: current,
+        api: () => apiOf(current()),
+        agentId: () => actor?.getSnapshot().context.identity?.agentId ?? current().agentId,
+        store,
+        executor,
+        log: log.child({ systemId: 'tasks' }),
+        now: opts.now ?? Date.now,
+        wake: () => send('notifier', { type: 'OUTBOX.WAKE' }),
+      })
+    : undefined;
 
   const routerLog = log.child({ systemId: 'router' });
   const logic = runtimeMachine.provide({
     actors: {
       connection: wiring.logic,
+      ...(tasks ? { taskBucket: tasks.bucketLogic() } : {}),
       router: routerLogic({
         log: routerLog,
+        onFrame: (frame) => tasks?.onFrame(frame),
+        onMessages: (messages) => tasks?.onMessages(messages),
         alert: (kind, text) => {
           const clean = scrubSecrets(text, secrets());
           routerLog.warn({ kind }, clean);
@@ -188,7 +209,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
           },
         },
       }),
-      commands: commandsLogic({ config: () => (reload(), current()), api: apiOf, log: log.child({ systemId: 'commands' }), report: () => runtime.report(), store }),
+      commands: commandsLogic({ config: () => (reload(), current()), api: apiOf, log: log.child({ systemId: 'commands' }), report: () => runtime.report(), store, tasks }),
       ...(opts.control === false
         ? {}
         : {
@@ -285,6 +306,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         // One log line per state change of the connection (never one per frame).
         const { state, ...rest } = published;
         connectionLog.info({ systemId: 'connection', state, ...rest }, `connection: ${state}`);
+        if (published.state === 'live') void tasks?.sync();
         opts.onStatus?.(published);
       }
     },
@@ -302,10 +324,12 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     actor,
     store,
     intake,
+    tasks,
     start() {
       if (!started) {
         started = true;
         actor.start();
+        tasks?.attach(actor.system);
       }
       return runtime;
     },
@@ -333,13 +357,14 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         last_catchup: lastCatchUp,
         intake: { ...intake.counts },
         outbox: store.isOpen ? store.outboxCounts() : null,
-        tasks: null,
+        tasks: tasks ? tasks.report() : null,
         last_error: lastError,
         children: { ...s.failures },
         routes: routeStatuses(),
       };
     },
     async stop() {
+      await tasks?.stop();
       if (actor.getSnapshot().status === 'active') {
         connectionRef?.send({ type: 'STOP' });
         // Stop taking work, then let each route finish the delivery in flight (bounded), so a

@@ -238,7 +238,8 @@ describe('grammar', () => {
         ['task review t1 APPROVE', { kind: 'task.review', task_id: 't1', action: 'approve', comment: '' }],
         ['task review t1 reject needs tests\nand docs', { kind: 'task.review', task_id: 't1', action: 'reject', comment: 'needs tests\nand docs' }],
         ['task delete t1', { kind: 'task.delete', task_id: 't1' }],
-        ['task cancel t1', { kind: 'task.delete', task_id: 't1' }],
+        ['task cancel t1', { kind: 'task cancel', args: { task_id: 't1' } }],
+        ['task stop t1', { kind: 'task cancel', args: { task_id: 't1' } }],
         ['task deps add t2 t1', { kind: 'task.deps.add', task_id: 't2', depends_on_task_id: 't1' }],
         ['TASK DEPS REMOVE t2 t1', { kind: 'task.deps.remove', task_id: 't2', depends_on_task_id: 't1' }],
         ['task graph', { kind: 'task.graph' }],
@@ -266,7 +267,7 @@ describe('grammar', () => {
       expect(parseCommand('delegate')).toEqual({ kind: 'help', topic: 'delegate' });
       expect(parseCommand('ban')).toEqual({ kind: 'help', topic: 'blacklist' });
       expect(usageOf('task frob').message).toBe(
-        "unknown task sub-command 'frob'\nUsage: wtt task <list|create|detail|update|assign|run|review|delete|deps|graph|progress> …",
+        "unknown task sub-command 'frob'\nUsage: wtt task <list|create|detail|update|assign|run|review|delete|deps|graph|progress|cancel> …",
       );
     });
   });

@@ -192,7 +192,26 @@ describe('StateStore', () => {
     expect(s.enqueueNotice({ key: 'a', text: 'after migration' })).toBeTypeOf('number');
     s.close();
     const v = new Database(path).prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string };
-    expect(v.value).toBe('2');
+    expect(v.value).toBe('3');
+  });
+
+  it('migrates a version 2 file to 3: the actors table appears, everything else is kept', () => {
+    const d = dir();
+    const s2 = openStore(d);
+    s2.setCursor({ topic_id: 't1', message_id: 'm1', seq: 1, created_at: null });
+    s2.close();
+    const raw = new Database(join(d, STATE_FILE));
+    raw.exec("DROP TABLE actors; UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+    raw.close();
+    const s = openStore(d);
+    expect(s.cursor('t1')?.seq).toBe(1);
+    expect(s.loadActors()).toEqual([]);
+    s.saveActors([{ key: 'task:a', kind: 'task', status: 'doing', snapshot: { value: 'doing' } }]);
+    s.close();
+    const again = openStore(d);
+    expect(again.loadActors('task').map((a) => [a.key, a.status, a.snapshot])).toEqual([['task:a', 'doing', { value: 'doing' }]]);
+    again.saveActors([{ key: 'task:a', kind: 'task', status: 'done', snapshot: null }]);
+    expect(again.loadActors()).toEqual([]);
   });
 
   it('remembers a topic notify setting across a reopen', () => {

@@ -1,0 +1,538 @@
+/**
+ * The task side of the runtime (issue 10): it gives the bucket parents (`tasks:<k>`) their real
+ * task and pipeline logic, and turns what the router hears into events for the right actor.
+ *
+ *   task_status frame / [TASK_RUN] message   → a HINT: the real record is fetched from the hub;
+ *                                             only a task whose runner is this agent, in `doing`,
+ *                                             from an allowed peer within its budget, gets RUN
+ *   [TASK_REVIEW] (from the hub) reject      → REJECT with the comment (the machine spaces reruns)
+ *   [TASK_REVIEW] approve / status done       → APPROVE
+ *   a human message in a running task's topic → FOLLOW_UP (queued, merged, run once afterwards)
+ *   status cancelled / task deleted           → CANCEL (the running execution is stopped)
+ *
+ * Every actor's snapshot is persisted (one transaction per tick) and restored at start with
+ * RESTORED sent so its timers are re-armed; a finished actor is stopped and removed once its
+ * last child (the notice, the status PATCH) has finished. Hints for one task are handled one at a
+ * time, so four paths can never start the same task (§12.2).
+ */
+import type { AnyActorRef, Snapshot, Subscription } from 'xstate';
+import { fromPromise } from 'xstate';
+import { pipelineMachine, type PipelineInput, type PipelineSnapshot } from '../../machines/pipeline.machine.js';
+import {
+  taskMachine,
+  taskPhaseOf,
+  taskStatusOf,
+  type NotifyInput,
+  type ReportInput,
+  type SetStatusInput,
+  type TaskMachineInput,
+  type TaskSnapshot,
+} from '../../machines/task.machine.js';
+import { actorKey, bucketOf, bucketSystemId, restorable, taskBucketMachine, type ActorKind, type BucketEvent } from '../../machines/task-bucket.machine.js';
+import type { WttApi } from '../client/api.js';
+import type { Config } from '../config.js';
+import { isWttError } from '../errors.js';
+import { executeActor } from '../executor/actor.js';
+import { ConcurrencyLimiter } from '../executor/limiter.js';
+import { kvLedger, reportResult, setTaskStatus } from '../executor/report.js';
+import type { Executor } from '../executor/types.js';
+import { guardQuestion } from '../guards/ask.js';
+import { pruneBudget, takeRun, type BudgetState } from '../guards/budget.js';
+import { hopVerdict, readHops } from '../guards/hops.js';
+import { OPEN_POLICY, parsePeers, peerVerdict, type PeerPolicy } from '../guards/peers.js';
+import type { Logger } from '../log.js';
+import type { Message, ServerFrame, Task } from '../protocol/index.js';
+import { normalizeTaskStatus } from '../protocol/task.js';
+import type { TaskStatus } from '../protocol/task-transition.js';
+import type { StateStore } from './store.js';
+import { parseTaskMessage } from './task-messages.js';
+
+export interface TaskRuntimeDeps {
+  config: () => Readonly<Config>;
+  /** The hub API as this agent (the current identity). */
+  api: () => WttApi;
+  agentId: () => string | undefined;
+  store: StateStore;
+  executor: Executor;
+  log: Logger;
+  /** Wall clock (ms) for event times. */
+  now: () => number;
+  /** Wakes the notifier after a notice was queued. */
+  wake: () => void;
+}
+
+type System = { get(id: string): AnyActorRef | undefined };
+
+interface Entry {
+  kind: ActorKind;
+  id: string;
+  ref: AnyActorRef;
+  sub: Subscription;
+  /** Last status seen (tasks: WTT status; pipelines: phase). */
+  status: string;
+}
+
+export interface TaskSummary {
+  id: string;
+  title: string;
+  status: string;
+  phase: string | undefined;
+  run: number;
+  last_event: string | null;
+  reason: string | null;
+}
+
+const BUDGET_KV = 'guards:budget';
+
+const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export class TaskRuntime {
+  private system: System | undefined;
+  private readonly entries = new Map<string, Entry>();
+  private readonly dirty = new Set<string>();
+  private flushTimer: NodeJS.Immediate | undefined;
+  /** Hints per task, one at a time. */
+  private readonly chains = new Map<string, Promise<void>>();
+  /** Task topic → task id (for follow-ups). */
+  private readonly topics = new Map<string, string>();
+  private readonly limiter: ConcurrencyLimiter;
+  private readonly policy: PeerPolicy;
+  private budget: BudgetState;
+  private stopped = false;
+  private synced = false;
+  private syncing: Promise<void> | undefined;
+
+  constructor(private readonly deps: TaskRuntimeDeps) {
+    const c = deps.config();
+    this.limiter = new ConcurrencyLimiter(c.maxConcurrentTasks);
+    const p = parsePeers(c.peers);
+    this.policy = p.ok ? p.policy : OPEN_POLICY;
+    this.budget = this.loadBudget();
+  }
+
+  // ── logic ──────────────────────────────────────────────────────────────────────────────
+  /** The bucket parents' logic, with the real task and pipeline actors. */
+  bucketLogic(): typeof taskBucketMachine {
+    const d = this.deps;
+    const ledger = kvLedger(d.store);
+    const reportDeps = () => ({ api: d.api(), ledger });
+    const task = taskMachine.provide({
+      actors: {
+        execute: executeActor({ executor: d.executor, limiter: this.limiter, now: d.now }),
+        report: fromPromise<void, ReportInput>(({ input, signal }) => reportResult(reportDeps(), input, signal)),
+        setStatus: fromPromise<void, SetStatusInput>(({ input, signal }) => setTaskStatus(reportDeps(), input, signal)),
+        notify: fromPromise<void, NotifyInput>(async ({ input }) => this.notice(input.key, input.text, input.urgent, input.taskId)),
+      },
+    });
+    const pipeline = pipelineMachine.provide({
+      actors: {
+        loadGraph: fromPromise(({ input, signal }: { input: { pipelineId: string }; signal: AbortSignal }) => d.api().taskGraph({ pipeline_id: input.pipelineId }, { signal })),
+      },
+    });
+    return taskBucketMachine.provide({ actors: { task: restorable(task), pipeline: restorable(pipeline) } });
+  }
+
+  // ── lifecycle ──────────────────────────────────────────────────────────────────────────
+  /** The system is running: restore the persisted actors (timers re-armed by RESTORED). */
+  attach(system: System): void {
+    this.system = system;
+    const t0 = performance.now();
+    const at = this.deps.now();
+    for (const row of this.deps.store.loadActors()) {
+      const id = row.key.slice(row.kind.length + 1);
+      try {
+        this.bucket(id).send({ type: 'RESTORE', key: row.key, kind: row.kind, snapshot: row.snapshot as Snapshot<unknown> } satisfies BucketEvent);
+        const ref = system.get(row.key);
+        if (!ref || ref.getSnapshot().status !== 'active') throw new Error('the snapshot did not start');
+        // Nothing changed: no save. Only `doing` holds timers to re-arm (run timeout, stale, backoff, cooldown, deadline).
+        this.track(row.kind, id, ref, false);
+        if (row.kind === 'task' && row.status === 'doing') ref.send({ type: 'RESTORED', at });
+      } catch (e) {
+        this.deps.log.warn({ key: row.key, err: errText(e) }, 'a persisted actor could not be restored; dropped (the hub record is fetched again)');
+        this.bucket(id).send({ type: 'STOP', key: row.key });
+        this.deps.store.deleteActor(row.key);
+      }
+    }
+    if (this.entries.size > 0) this.deps.log.info({ restored: this.entries.size, ms: Math.round(performance.now() - t0) }, 'task actors restored');
+  }
+
+  /**
+   * The link is live: recover this agent's tasks from the hub (once per start: `doing` ones without
+   * an actor are run again once; `todo` ones dispatched here are picked up), then keep listening.
+   */
+  sync(): Promise<void> {
+    if (this.synced || this.stopped) return Promise.resolve();
+    this.syncing ??= this.recover().then(
+      () => {
+        this.synced = true;
+      },
+      (e: unknown) => this.deps.log.warn({ err: errText(e) }, 'could not recover tasks from the hub; retried at the next reconnect'),
+    ).finally(() => {
+      this.syncing = undefined;
+    });
+    return this.syncing;
+  }
+
+  private async recover(): Promise<void> {
+    const me = this.deps.agentId();
+    if (!me) return;
+    const api = this.deps.api();
+    for (const status of ['doing', 'review', 'todo'] as const) {
+      const list = await api.listTasks({ runner_agent_id: me, status, limit: 1000 });
+      for (const t of list) {
+        if (t.runner_agent_id !== me) continue;
+        // Pipeline tasks in todo wait for their pipeline to dispatch them.
+        if (status === 'todo' && t.pipeline_id) continue;
+        await this.serial(t.id, () => this.fromRecord(t, status === 'review' ? 'observe' : status === 'todo' ? 'pickup' : 'dispatch', undefined));
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.flushTimer) clearImmediate(this.flushTimer);
+    this.flush();
+    await Promise.allSettled([...this.chains.values()]);
+    for (const e of this.entries.values()) e.sub.unsubscribe();
+    this.entries.clear();
+  }
+
+  // ── inputs from the router ─────────────────────────────────────────────────────────────
+  onFrame(frame: ServerFrame): void {
+    if (frame.type !== 'task_status') return;
+    const status = normalizeTaskStatus(frame.status);
+    const id = frame.task_id;
+    if (status === 'doing') this.hint(id, 'dispatch');
+    else if (status === 'done' || status === 'cancelled') this.hint(id, 'observe');
+    else this.pipelineStatus(frame.pipeline_id ?? undefined, id, frame.status);
+  }
+
+  onMessages(messages: readonly Message[]): void {
+    const me = this.deps.agentId();
+    for (const m of messages) {
+      if (m.sender_id === me) continue;
+      const parsed = parseTaskMessage(m);
+      switch (parsed.kind) {
+        case 'run':
+          if (parsed.runner === undefined || parsed.runner === me) this.hint(parsed.taskId, 'dispatch', m);
+          break;
+        case 'review':
+          this.hint(parsed.taskId, parsed.action === 'reject' ? 'reject' : 'observe', m, parsed);
+          break;
+        case 'human': {
+          const taskId = this.topics.get(m.topic_id);
+          const ref = taskId ? this.entries.get(actorKey('task', taskId))?.ref : undefined;
+          if (taskId && ref) this.serial(taskId, async () => void ref.send({ type: 'FOLLOW_UP', at: this.deps.now(), from: parsed.from, text: parsed.text }));
+          break;
+        }
+        case 'other':
+          break;
+      }
+    }
+  }
+
+  /** `wtt task cancel <id>`: stops a running execution and moves the task to cancelled. */
+  async cancel(taskId: string): Promise<string> {
+    let text = '';
+    await this.serial(taskId, async () => {
+      const e = this.entries.get(actorKey('task', taskId));
+      if (e) {
+        const s = e.ref.getSnapshot() as TaskSnapshot;
+        const st = taskStatusOf(s);
+        if (st === 'done' || st === 'cancelled') {
+          text = `Task ${taskId} is already ${st}.`;
+          return;
+        }
+        const running = taskPhaseOf(s) === 'running';
+        e.ref.send({ type: 'CANCEL', at: this.deps.now() });
+        text = running ? `Task ${taskId} cancelled; its running execution was stopped.` : `Task ${taskId} cancelled.`;
+        return;
+      }
+      await this.deps.api().updateTask(taskId, { status: 'cancelled' });
+      text = `Task ${taskId} cancelled (it was not running here).`;
+    });
+    return text;
+  }
+
+  /** What `wtt status` shows: counts by status, and the first `listed` tasks (running ones first). */
+  report(listed = 50): { active: number; total: number; by_status: Record<string, number>; tasks: TaskSummary[]; pipelines: number } {
+    const tasks: TaskSummary[] = [];
+    const byStatus: Record<string, number> = {};
+    let pipelines = 0;
+    let total = 0;
+    const order = [...this.entries.values()].sort((a, b) => Number(b.status === 'doing') - Number(a.status === 'doing'));
+    for (const e of order) {
+      if (e.kind === 'pipeline') {
+        pipelines++;
+        continue;
+      }
+      const s = e.ref.getSnapshot() as TaskSnapshot;
+      const status = taskStatusOf(s);
+      total++;
+      byStatus[status] = (byStatus[status] ?? 0) + 1;
+      if (tasks.length >= listed) continue;
+      tasks.push({
+        id: e.id,
+        title: s.context.task.title,
+        status,
+        phase: taskPhaseOf(s),
+        run: s.context.run,
+        last_event: s.context.lastProgress,
+        reason: s.context.reason ? s.context.reason.text : null,
+      });
+    }
+    return { active: byStatus.doing ?? 0, total, by_status: byStatus, tasks, pipelines };
+  }
+
+  // ── the decision ───────────────────────────────────────────────────────────────────────
+  private hint(taskId: string, why: 'dispatch' | 'observe' | 'reject', m?: Message, review?: { by: string; comment: string }): void {
+    if (this.stopped) return;
+    void this.serial(taskId, async () => {
+      let record: Task;
+      try {
+        record = await this.deps.api().getTask(taskId);
+      } catch (e) {
+        if (isWttError(e, 'WTT_ERR_NOT_FOUND')) {
+          // Deleted on the hub (the web's cancel): stop our actor if there is one.
+          this.entries.get(actorKey('task', taskId))?.ref.send({ type: 'CANCEL', at: this.deps.now(), hubKnows: true });
+          return;
+        }
+        this.deps.log.warn({ task_id: taskId, err: errText(e) }, 'could not fetch the task record; the hint is dropped');
+        return;
+      }
+      await this.fromRecord(record, why, m, review);
+    });
+  }
+
+  /** Acts on the REAL record (never on what a message claims). */
+  private async fromRecord(t: Task, why: 'dispatch' | 'pickup' | 'observe' | 'reject', m: Message | undefined, review?: { by: string; comment: string }): Promise<void> {
+    const me = this.deps.agentId();
+    const status = normalizeTaskStatus(t.status);
+    const key = actorKey('task', t.id);
+    const entry = this.entries.get(key);
+    const at = this.deps.now();
+    if (t.pipeline_id) this.pipelineStatus(t.pipeline_id, t.id, t.status);
+    if (status === 'cancelled') {
+      entry?.ref.send({ type: 'CANCEL', at, hubKnows: true });
+      return;
+    }
+    if (!me || t.runner_agent_id !== me) return;
+    if (status === 'done') {
+      entry?.ref.send({ type: 'APPROVE', at });
+      return;
+    }
+    if (why === 'reject') {
+      if (status !== 'doing' || !review) return;
+      const ref = entry?.ref ?? this.spawn(t, 'review');
+      ref?.send({ type: 'REJECT', at, by: review.by, comment: review.comment });
+      return;
+    }
+    if (why === 'observe') {
+      if (!entry && status === 'review') this.spawn(t, 'review');
+      return;
+    }
+    // dispatch: the hub moved it to doing (run, pipeline); pickup (at start only): todo tasks assigned here
+    if (why === 'dispatch' ? status !== 'doing' : status !== 'todo') return;
+    const current = entry ? taskStatusOf(entry.ref.getSnapshot() as TaskSnapshot) : undefined;
+    if (current === 'doing' || current === 'review') return;
+    if (!this.mayRun(t, m)) return;
+    if (entry) entry.ref.send({ type: 'RUN', at });
+    else {
+      const ref = this.spawn(t, status === 'doing' ? 'doing' : 'todo');
+      if (status === 'todo') ref?.send({ type: 'RUN', at });
+    }
+  }
+
+  /** WTT_PEERS, the hop count and the peer's hourly budget; a refusal asks the chat (once per task and reason). */
+  private mayRun(t: Task, m: Message | undefined): boolean {
+    const me = this.deps.agentId() ?? '';
+    const peer = t.owner_agent_id ?? t.created_by ?? 'unknown';
+    const refuse = (limit: 'peer' | 'hops' | 'budget', reason: string) => {
+      this.deps.log.warn({ task_id: t.id, peer, limit }, `task not run: ${reason}`);
+      const q = guardQuestion(limit, peer, reason);
+      this.notice(`guard:${limit}:${t.id}`, `${q?.text ?? `⚠ Task "${t.title}" was not run: ${reason}.`}\nTask "${t.title}" (${t.id}) was not run.`, true, t.id);
+      return false;
+    };
+    const p = peerVerdict(this.policy, peer, me);
+    if (!p.allowed) return refuse('peer', p.reason);
+    if (peer === me) return true;
+    if (m) {
+      const h = hopVerdict(readHops(m), this.deps.config().maxHops);
+      if (!h.allowed) return refuse('hops', h.reason);
+    }
+    const b = takeRun(pruneBudget(this.budget, this.deps.now()), peer, this.deps.now(), this.deps.config().peerRunsPerHour);
+    this.budget = b.state;
+    this.deps.store.setKv(BUDGET_KV, JSON.stringify(this.budget));
+    if (!b.allowed) return refuse('budget', b.reason);
+    return true;
+  }
+
+  private spawn(t: Task, status: TaskStatus): AnyActorRef | undefined {
+    const c = this.deps.config();
+    const me = this.deps.agentId() ?? '';
+    const due = t.due_at ? Date.parse(String(t.due_at)) : NaN;
+    const input: TaskMachineInput = {
+      task: {
+        id: t.id,
+        title: t.title,
+        description: t.description,
+        topic_id: t.topic_id,
+        owner_agent_id: t.owner_agent_id,
+        runner_agent_id: t.runner_agent_id,
+        created_by: t.created_by,
+        exec_mode: t.exec_mode,
+        pipeline_id: t.pipeline_id,
+      },
+      agentId: me,
+      status,
+      at: this.deps.now(),
+      maxRuntimeMs: c.taskMaxRuntimeMs,
+      staleTimeoutMs: c.taskStaleTimeoutMs,
+      rejectCooldownMs: c.rejectRerunCooldownMs,
+      deadlineAt: Number.isFinite(due) ? due : null,
+    };
+    const key = actorKey('task', t.id);
+    this.bucket(t.id).send({ type: 'SPAWN', key, kind: 'task', input } satisfies BucketEvent);
+    const ref = this.system?.get(key);
+    if (!ref) return undefined;
+    this.track('task', t.id, ref);
+    if (t.pipeline_id) this.ensurePipeline(t.pipeline_id);
+    return ref;
+  }
+
+  private ensurePipeline(pipelineId: string): void {
+    const key = actorKey('pipeline', pipelineId);
+    if (this.entries.has(key)) return;
+    this.bucket(pipelineId).send({ type: 'SPAWN', key, kind: 'pipeline', input: { pipelineId } satisfies PipelineInput } satisfies BucketEvent);
+    const ref = this.system?.get(key);
+    if (ref) this.track('pipeline', pipelineId, ref);
+  }
+
+  private pipelineStatus(pipelineId: string | undefined, taskId: string, status: string): void {
+    if (!pipelineId) return;
+    this.entries.get(actorKey('pipeline', pipelineId))?.ref.send({ type: 'TASK.STATUS', taskId, status });
+  }
+
+  // ── persistence and clean-up ───────────────────────────────────────────────────────────
+  private track(kind: ActorKind, id: string, ref: AnyActorRef, save = true): void {
+    const key = actorKey(kind, id);
+    if (this.entries.has(key)) return;
+    const sub = ref.subscribe({ next: () => this.markDirty(key), error: () => this.markDirty(key), complete: () => this.markDirty(key) });
+    const status = kind === 'task' ? taskStatusOf(ref.getSnapshot() as TaskSnapshot) : 'active';
+    this.entries.set(key, { kind, id, ref, sub, status });
+    if (kind === 'task') {
+      const topic = (ref.getSnapshot() as TaskSnapshot).context.task.topic_id;
+      if (topic) this.topics.set(topic, id);
+    }
+    if (save) this.markDirty(key);
+  }
+
+  private markDirty(key: string): void {
+    this.dirty.add(key);
+    if (!this.flushTimer && !this.stopped) this.flushTimer = setImmediate(() => this.flush());
+  }
+
+  /** Saves every changed actor in one transaction; stops and forgets the finished ones. */
+  private flush(): void {
+    this.flushTimer = undefined;
+    if (this.dirty.size === 0 || !this.deps.store.isOpen) return;
+    const rows: Array<{ key: string; kind: ActorKind; status: string; snapshot: unknown }> = [];
+    const finished: Entry[] = [];
+    for (const key of this.dirty) {
+      const e = this.entries.get(key);
+      if (!e) continue;
+      const snap = e.ref.getSnapshot() as TaskSnapshot | PipelineSnapshot;
+      const status = e.kind === 'task' ? taskStatusOf(snap as TaskSnapshot) : phaseOf(snap as PipelineSnapshot);
+      if (e.kind === 'task' && status !== e.status) this.pipelineStatus((snap as TaskSnapshot).context.task.pipeline_id ?? undefined, e.id, status);
+      e.status = status;
+      // Finished once its last child (the notice, the status PATCH) is done too; done children stay listed.
+      const idle = Object.values(snap.children as Record<string, AnyActorRef | undefined>).every((c) => c?.getSnapshot().status !== 'active');
+      const over = snap.status !== 'active' || (snap.hasTag('finished') && idle);
+      if (over) {
+        finished.push(e);
+        rows.push({ key, kind: e.kind, status, snapshot: null });
+      } else {
+        try {
+          rows.push({ key, kind: e.kind, status, snapshot: withoutFinishedChildren(e.ref.getPersistedSnapshot?.()) });
+        } catch (err) {
+          this.deps.log.error({ key, err: errText(err) }, 'could not persist an actor snapshot');
+        }
+      }
+    }
+    this.dirty.clear();
+    try {
+      this.deps.store.saveActors(rows);
+    } catch (err) {
+      this.deps.log.error({ err: errText(err) }, 'could not save the task actors');
+    }
+    for (const e of finished) {
+      e.sub.unsubscribe();
+      this.entries.delete(actorKey(e.kind, e.id));
+      if (e.kind === 'task') {
+        const topic = (e.ref.getSnapshot() as TaskSnapshot).context.task.topic_id;
+        if (topic && this.topics.get(topic) === e.id) this.topics.delete(topic);
+      }
+      this.bucket(e.id).send({ type: 'STOP', key: actorKey(e.kind, e.id) });
+    }
+  }
+
+  // ── helpers ────────────────────────────────────────────────────────────────────────────
+  private bucket(id: string): AnyActorRef {
+    const ref = this.system?.get(bucketSystemId(bucketOf(id)));
+    if (!ref) throw new Error(`bucket ${bucketSystemId(bucketOf(id))} is not running`);
+    return ref;
+  }
+
+  private serial(taskId: string, fn: () => Promise<void>): Promise<void> {
+    const prev = this.chains.get(taskId) ?? Promise.resolve();
+    const next = prev.then(fn).catch((e: unknown) => this.deps.log.error({ task_id: taskId, err: errText(e) }, 'task event failed'));
+    this.chains.set(taskId, next);
+    void next.then(() => {
+      if (this.chains.get(taskId) === next) this.chains.delete(taskId);
+    });
+    return next;
+  }
+
+  private notice(key: string, text: string, urgent: boolean, taskId: string): void {
+    try {
+      if (this.deps.store.enqueueNotice({ key, text, urgent, task_id: taskId }) !== undefined) this.deps.wake();
+    } catch (e) {
+      this.deps.log.error({ err: errText(e) }, 'could not queue a task notice');
+    }
+  }
+
+  private loadBudget(): BudgetState {
+    try {
+      const raw = this.deps.store.getKv(BUDGET_KV);
+      const v = raw ? (JSON.parse(raw) as unknown) : {};
+      if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
+      const out: Record<string, number[]> = {};
+      for (const [k, times] of Object.entries(v as Record<string, unknown>)) {
+        if (Array.isArray(times)) out[k] = times.filter((x): x is number => typeof x === 'number');
+      }
+      return out;
+    } catch {
+      return {};
+    }
+  }
+}
+
+/**
+ * A persisted snapshot without its finished children (a done notice, a settled PATCH): they are
+ * never started again, and restoring each one would cost an actor. Active ones stay: they run
+ * again after a restart (their side effects are idempotent by key).
+ */
+function withoutFinishedChildren(snapshot: unknown): unknown {
+  if (!snapshot || typeof snapshot !== 'object') return snapshot;
+  const s = snapshot as { children?: Record<string, { snapshot?: { status?: unknown } } | undefined> };
+  if (!s.children) return snapshot;
+  const children = Object.fromEntries(Object.entries(s.children).filter(([, c]) => c?.snapshot?.status === 'active'));
+  return { ...s, children };
+}
+
+function phaseOf(s: PipelineSnapshot): string {
+  if (s.matches('finished')) return 'finished';
+  if (s.matches('active')) return 'active';
+  return 'loading';
+}
+
