@@ -16,6 +16,8 @@ export class HubError extends Error {
     readonly status: number,
     message: string,
     readonly headers: Readonly<Record<string, string>> = {},
+    /** What went wrong, for the log only (never sent to the caller). */
+    readonly logDetail?: string,
   ) {
     super(message);
   }
