@@ -113,8 +113,10 @@ export interface HubCore {
      * member and not blacklisted (403), `sender_type` agent or human (422).
      */
     publish(agentId: string, input: PublishInput): Message;
-    /** The last `limit` messages of the topic, oldest first (moves no read mark). */
+    /** The last `limit` messages of the topic, oldest first (moves no read mark), cut at `maxResponseBytes`. */
     history(topicId: string, limit: number): Message[];
+    /** The last `limit` messages that fit in `maxBytes` of JSON (the newest kept), and how many were left out. */
+    historyPage(topicId: string, limit: number, maxBytes: number): { messages: Message[]; omitted: number };
   };
 
   push: {

@@ -5,6 +5,10 @@ import { z } from 'zod';
 import { HubError } from './core.js';
 import { assertJsonDepth } from './json-guard.js';
 
+/** Headers of a bare-array answer cut at `maxResponseBytes`: `true`, and how many messages were left out. */
+export const TRUNCATED_HEADER = 'x-wtt-truncated';
+export const OMITTED_HEADER = 'x-wtt-omitted';
+
 /** Parse `value` with a protocol schema; problems → 422 naming the fields. */
 export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'body'): z.output<T> {
   const r = schema.safeParse(value ?? {});

@@ -112,7 +112,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
     const conns = new Connections(limits, log);
     const agents = new Agents(db, clock, secret);
     const topics = new Topics(db, clock);
-    const messages = new Messages(db, clock, topics, (ids, frame) => conns.send(ids, frame));
+    const messages = new Messages(db, clock, topics, (ids, frame) => conns.send(ids, frame), limits.maxResponseBytes);
     const auth = new Auth(authMode, agents, secret, clock);
 
     const core: HubCore = {
@@ -144,6 +144,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
         post: (m) => messages.post(m),
         publish: (agentId, input) => publish({ topics, messages }, agentId, input),
         history: (topicId, limit) => messages.history(topicId, { limit, offset: 0 }),
+        historyPage: (topicId, limit, maxBytes) => messages.historyPage(topicId, { limit, offset: 0 }, undefined, maxBytes),
       },
       push: { toAgents: (ids, frame) => void conns.send(ids, frame) },
     };

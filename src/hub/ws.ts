@@ -135,7 +135,9 @@ function onText(ctx: HubContext, conn: Connection, text: string, seen: { request
     }
   }
   try {
-    reply(ctx, conn.socket, { request_id, ok: true, data: runAction(ctx, conn.agentId, action) });
+    const data = runAction(ctx, conn.agentId, action);
+    if (data instanceof Paged) reply(ctx, conn.socket, { request_id, ok: true, data: data.items, truncated: true, omitted: data.omitted });
+    else reply(ctx, conn.socket, { request_id, ok: true, data });
   } catch (err) {
     if (err instanceof HubError) {
       reply(ctx, conn.socket, { request_id, ok: false, error: err.message, status: err.status });
@@ -216,8 +218,10 @@ function runAction(ctx: HubContext, agentId: string, a: Exclude<ClientAction, { 
       if (!target) throw new HubError(422, 'p2p: target_agent_id (or target_id) is required');
       return p2p(ctx, agentId, { target, content: a.content, encrypted: a.encrypted });
     }
-    case 'history':
-      return history(ctx, agentId, a.topic_id, { limit: a.limit ?? 100, offset: 0, before: a.before_id, after: a.after_id });
+    case 'history': {
+      const page = history(ctx, agentId, a.topic_id, { limit: a.limit ?? 100, offset: 0, before: a.before_id, after: a.after_id });
+      return page.omitted > 0 ? new Paged(page.messages, page.omitted) : page.messages;
+    }
     case 'typing': {
       const topic = ctx.topics.get(a.topic_id);
       if (!topic) throw new HubError(404, `topic ${a.topic_id} not found`);
@@ -240,6 +244,14 @@ function runAction(ctx: HubContext, agentId: string, a: Exclude<ClientAction, { 
       return ctx.topics.createByAgent(agentId, body.data);
     }
   }
+}
+
+/** An action's list answer cut at `maxResponseBytes`: the result frame carries `truncated` and `omitted` beside `data`. */
+class Paged {
+  constructor(
+    readonly items: unknown[],
+    readonly omitted: number,
+  ) {}
 }
 
 function reply(ctx: HubContext, socket: WebSocket, r: { request_id?: string | undefined; ok: boolean; data?: unknown; error?: string; [k: string]: unknown }): void {
