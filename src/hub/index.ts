@@ -20,6 +20,7 @@ import { resolveLimits, type HubLimits } from './limits.js';
 import { Messages } from './messages.js';
 import { publish } from './ops.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from './rate-limit.js';
+import { agentBindingRoutes } from './routes/agent-bindings.js';
 import { agentRoutes } from './routes/agents.js';
 import { claimedFrom } from './routes/claimed.js';
 import { healthRoutes } from './routes/health.js';
@@ -166,6 +167,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
 
     healthRoutes(app);
     agentRoutes(app, ctx);
+    agentBindingRoutes(app, ctx);
     topicRoutes(app, ctx);
     messageRoutes(app, ctx);
     wsRoutes(app, ctx, wsState);
