@@ -99,7 +99,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
       requestTimeout: limits.requestTimeoutMs,
       http: { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs) },
     });
-    capConnectionsPerAddress(app.server, limits.maxConnectionsPerAddress, log);
+    capConnectionsPerAddress(app.server, limits.maxConnectionsPerAddress, log, limits.connectionCapExempt);
     const routes: HubRoute[] = [];
     app.addHook('onRoute', (r) => {
       for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
