@@ -7,19 +7,31 @@ import type { Database } from 'better-sqlite3';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Message, Topic } from '../protocol/index.js';
+import { codeOfStatus, HUB_ERRORS, type HubErrorCode } from './errors.js';
 import type { HubLimits } from './limits.js';
 
-/** Error a route throws to answer `{"detail": message}` with `status`. */
+/**
+ * Error a route throws to answer `{"detail": message, "code"}` with `status`. `code` is from the
+ * registry (src/hub/errors.ts): `HubError.of(code, …)` takes status from there; a bare status gets
+ * that status's generic code.
+ */
 export class HubError extends Error {
   override readonly name = 'HubError';
+  readonly code: HubErrorCode;
   constructor(
     readonly status: number,
     message: string,
     readonly headers: Readonly<Record<string, string>> = {},
     /** What went wrong, for the log only (never sent to the caller). */
     readonly logDetail?: string,
+    code?: HubErrorCode,
   ) {
     super(message);
+    this.code = code ?? codeOfStatus(status);
+  }
+
+  static of(code: HubErrorCode, message: string, o: { headers?: Record<string, string>; logDetail?: string } = {}): HubError {
+    return new HubError(HUB_ERRORS[code].status, message, o.headers ?? {}, o.logDetail, code);
   }
 }
 

@@ -12,7 +12,7 @@ export const MAX_POLL_LIMIT = 500;
 
 export function assertContentSize(content: string): void {
   const bytes = Buffer.byteLength(content, 'utf8');
-  if (bytes > LIMITS.maxContentBytes) throw new HubError(413, `content is ${bytes} bytes; the limit is ${LIMITS.maxContentBytes} bytes`);
+  if (bytes > LIMITS.maxContentBytes) throw HubError.of('content_too_large', `content is ${bytes} bytes; the limit is ${LIMITS.maxContentBytes} bytes`);
 }
 
 export function publish(ctx: Pick<HubContext, 'topics' | 'messages'>, agentId: string, input: PublishInput): Message {

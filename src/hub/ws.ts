@@ -9,6 +9,7 @@ import { AgentId, parseClientFrame, PONG, TopicCreateBody, type ClientAction } f
 import { WS_CLOSE, type Connection } from './connections.js';
 import type { HubContext } from './context.js';
 import { HubError } from './core.js';
+import type { HubErrorCode } from './errors.js';
 import { describeIssues } from './http.js';
 import { depthMessage, jsonDepth, requestIdOf } from './json-guard.js';
 import { DEFAULT_POLL_LIMIT, history, MAX_POLL_LIMIT, p2p, publish } from './ops.js';
@@ -59,7 +60,7 @@ function onSocket(ctx: HubContext, state: WsState, socket: WebSocket, req: Fasti
   if (!legacy) {
     authTimer = setTimeout(() => {
       if (conn.authed || socket.readyState !== socket.OPEN) return;
-      reply(ctx, socket, { ok: false, error: `${AUTH_REQUIRED} (timed out)` });
+      reply(ctx, socket, { ok: false, error: `${AUTH_REQUIRED} (timed out)`, code: 'unauthenticated' });
       socket.close(WS_CLOSE.unauthenticated, 'authentication timeout');
     }, ctx.limits.wsAuthTimeoutMs);
     authTimer.unref();
@@ -69,7 +70,7 @@ function onSocket(ctx: HubContext, state: WsState, socket: WebSocket, req: Fasti
     conn.alive = true;
     if (state.closing || socket.readyState !== socket.OPEN) return;
     if (isBinary) {
-      reply(ctx, socket, { ok: false, error: 'binary frames are not supported; send JSON text' });
+      reply(ctx, socket, { ok: false, error: 'binary frames are not supported; send JSON text', code: 'bad_request' });
       return;
     }
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
@@ -81,6 +82,7 @@ function onSocket(ctx: HubContext, state: WsState, socket: WebSocket, req: Fasti
           ok: false,
           error: `frame rate limit exceeded (${ctx.limits.wsFrameRate} frames per s per connection, burst ${ctx.limits.wsFrameBurst}; limit wsFrameRate)`,
           status: 429,
+          code: 'frame_rate',
           retry_after: 1,
         });
         return;
@@ -88,7 +90,7 @@ function onSocket(ctx: HubContext, state: WsState, socket: WebSocket, req: Fasti
       onText(ctx, conn, text, seen, () => clearTimeout(authTimer));
     } catch (err) {
       log.error({ err }, 'websocket frame handling failed');
-      reply(ctx, socket, { request_id: seen.request_id ?? requestIdOf(text), ok: false, error: 'internal error', status: 500 });
+      reply(ctx, socket, { request_id: seen.request_id ?? requestIdOf(text), ok: false, error: 'internal error', status: 500, code: 'internal' });
     }
   });
   socket.on('close', () => {
@@ -103,7 +105,7 @@ const tooManySockets = (agentId: string, max: number): string =>
 
 function onText(ctx: HubContext, conn: Connection, text: string, seen: { request_id?: string | undefined }, authenticated: () => void): void {
   if (text !== 'ping' && text !== 'pong' && jsonDepth(text, ctx.limits.maxJsonDepth) > ctx.limits.maxJsonDepth) {
-    reply(ctx, conn.socket, { request_id: requestIdOf(text), ok: false, error: depthMessage('frame', ctx.limits.maxJsonDepth), status: 400 });
+    reply(ctx, conn.socket, { request_id: requestIdOf(text), ok: false, error: depthMessage('frame', ctx.limits.maxJsonDepth), status: 400, code: 'json_too_deep' });
     return;
   }
   const parsed = parseClientFrame(text);
@@ -113,7 +115,7 @@ function onText(ctx: HubContext, conn: Connection, text: string, seen: { request
   }
   if (parsed.kind === 'pong') return;
   if (parsed.kind === 'invalid') {
-    reply(ctx, conn.socket, { request_id: parsed.request_id, ok: false, error: parsed.reason });
+    reply(ctx, conn.socket, { request_id: parsed.request_id, ok: false, error: parsed.reason, code: 'validation_failed' });
     return;
   }
   const action = parsed.action;
@@ -124,13 +126,13 @@ function onText(ctx: HubContext, conn: Connection, text: string, seen: { request
     return;
   }
   if (!conn.authed) {
-    reply(ctx, conn.socket, { request_id, ok: false, error: AUTH_REQUIRED });
+    reply(ctx, conn.socket, { request_id, ok: false, error: AUTH_REQUIRED, code: 'unauthenticated' });
     return;
   }
   if (ctx.limiter) {
     const wait = ctx.limiter.hit(`agent:${conn.agentId}`);
     if (wait > 0) {
-      reply(ctx, conn.socket, { request_id, ok: false, error: `rate limit exceeded (${ctx.limiter.describe()}); retry after ${wait} s`, retry_after: wait });
+      reply(ctx, conn.socket, { request_id, ok: false, error: `rate limit exceeded (${ctx.limiter.describe()}); retry after ${wait} s`, retry_after: wait, code: 'rate_limited' });
       return;
     }
   }
@@ -140,7 +142,7 @@ function onText(ctx: HubContext, conn: Connection, text: string, seen: { request
     else reply(ctx, conn.socket, { request_id, ok: true, data });
   } catch (err) {
     if (err instanceof HubError) {
-      reply(ctx, conn.socket, { request_id, ok: false, error: err.message, status: err.status });
+      reply(ctx, conn.socket, { request_id, ok: false, error: err.message, status: err.status, code: err.code });
       return;
     }
     throw err;
@@ -150,19 +152,19 @@ function onText(ctx: HubContext, conn: Connection, text: string, seen: { request
 function onAuth(ctx: HubContext, conn: Connection, token: string, request_id: string | undefined, authenticated: () => void): void {
   const p = ctx.auth.resolveToken(token);
   if (!p) {
-    reply(ctx, conn.socket, { request_id, ok: false, error: 'invalid or expired token' });
+    reply(ctx, conn.socket, { request_id, ok: false, error: 'invalid or expired token', code: 'unauthenticated' });
     conn.socket.close(WS_CLOSE.unauthenticated, 'invalid token');
     return;
   }
   const agentId = p.kind === 'agent' ? p.agentId : ctx.agents.agentOfUser(p.userId, conn.agentId);
   if (agentId !== conn.agentId) {
-    reply(ctx, conn.socket, { request_id, ok: false, error: `this token does not belong to agent ${conn.agentId}` });
+    reply(ctx, conn.socket, { request_id, ok: false, error: `this token does not belong to agent ${conn.agentId}`, code: 'forbidden' });
     conn.socket.close(WS_CLOSE.forbidden, 'token belongs to another agent');
     return;
   }
   if (!conn.authed && !ctx.conns.hasRoom(conn.agentId, conn)) {
     const why = tooManySockets(conn.agentId, ctx.limits.maxSocketsPerAgent);
-    reply(ctx, conn.socket, { request_id, ok: false, error: why, status: 429 });
+    reply(ctx, conn.socket, { request_id, ok: false, error: why, status: 429, code: 'too_many_sockets' });
     conn.socket.close(WS_CLOSE.tooManySockets, why);
     return;
   }
@@ -254,7 +256,11 @@ class Paged {
   ) {}
 }
 
-function reply(ctx: HubContext, socket: WebSocket, r: { request_id?: string | undefined; ok: boolean; data?: unknown; error?: string; [k: string]: unknown }): void {
+function reply(
+  ctx: HubContext,
+  socket: WebSocket,
+  r: { request_id?: string | undefined; ok: boolean; data?: unknown; error?: string; code?: HubErrorCode; [k: string]: unknown },
+): void {
   if (socket.readyState !== socket.OPEN) return;
   ctx.conns.sendText(socket, JSON.stringify({ type: 'action_result', ...r, request_id: r.request_id ?? null }));
 }

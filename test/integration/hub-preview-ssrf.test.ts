@@ -159,7 +159,7 @@ describe('hub preview SSRF', () => {
     ]);
     for (const f of failures) {
       expect(f.status).toBe(502);
-      expect(f.body).toEqual({ detail: PREVIEW_FAILED });
+      expect(f.body).toEqual({ detail: PREVIEW_FAILED, code: 'preview_failed' });
     }
     expect(rec.hits).toBe(0);
   });

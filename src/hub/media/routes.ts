@@ -47,15 +47,15 @@ export function mediaRoutes(core: HubCore, store: MediaStore): Promise<void> {
     const owner = ownerOf(core, req, body.agent_id);
     const type = baseType(body.mime_type);
     if (!types.has(type)) {
-      throw new HubError(415, `mime_type ${type} is not accepted (limit mediaTypes, --media-types: ${[...types].join(', ')})`);
+      throw HubError.of('media_type', `mime_type ${type} is not accepted (limit mediaTypes, --media-types: ${[...types].join(', ')})`);
     }
-    if (body.size > limits.mediaMaxBytes) throw new HubError(413, `size ${body.size} is larger than ${limits.mediaMaxBytes} bytes (limit mediaMaxBytes, --media-max-bytes)`);
+    if (body.size > limits.mediaMaxBytes) throw HubError.of('media_too_large', `size ${body.size} is larger than ${limits.mediaMaxBytes} bytes (limit mediaMaxBytes, --media-max-bytes)`);
     const used = store.usage(owner);
     if (used.pending >= limits.mediaMaxPending) {
-      throw new HubError(429, `${used.pending} uploads are signed and not committed (limit mediaMaxPending, --media-max-pending); commit or wait an hour`);
+      throw HubError.of('media_pending', `${used.pending} uploads are signed and not committed (limit mediaMaxPending, --media-max-pending); commit or wait an hour`);
     }
     if (used.bytes + body.size > limits.mediaQuotaBytes) {
-      throw new HubError(413, `media quota: ${used.bytes + body.size} bytes would be kept, at most ${limits.mediaQuotaBytes} (limit mediaQuotaBytes, --media-quota-bytes)`);
+      throw HubError.of('media_quota', `media quota: ${used.bytes + body.size} bytes would be kept, at most ${limits.mediaQuotaBytes} (limit mediaQuotaBytes, --media-quota-bytes)`);
     }
     const { token } = store.sign(owner, body.filename, type, body.size);
     return { upload_url: `${origin(req)}/media/upload/${token}`, upload_token: token, method: 'PUT', max_bytes: body.size };
@@ -89,7 +89,7 @@ export function mediaRoutes(core: HubCore, store: MediaStore): Promise<void> {
       if (!row) throw new HubError(404, 'unknown or lapsed upload url; sign the upload again (POST /media/sign)');
       if (row.state === 'committed') throw new HubError(409, 'this upload is already committed');
       const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      if (bytes.length > row.size) throw new HubError(413, `the upload is ${bytes.length} bytes; ${row.size} were signed`);
+      if (bytes.length > row.size) throw HubError.of('media_too_large', `the upload is ${bytes.length} bytes; ${row.size} were signed`);
       store.store(row, bytes);
       return { ok: true, size: bytes.length, upload_token: token };
     });

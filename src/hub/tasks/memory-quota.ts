@@ -47,9 +47,9 @@ export function assertRoom(root: string, target: string, newBytes: number, o: { 
   const files = used.files + (replaces ? 0 : 1);
   const bytes = used.bytes - (replaces ? (old?.size ?? 0) : 0) + newBytes;
   if (files > o.maxFiles) {
-    throw new HubError(413, `memory quota: this would be file ${files} of at most ${o.maxFiles} (limit memoryMaxFiles, --memory-max-files); overwrite an existing target_path instead`);
+    throw HubError.of('memory_quota', `memory quota: this would be file ${files} of at most ${o.maxFiles} (limit memoryMaxFiles, --memory-max-files); overwrite an existing target_path instead`);
   }
   if (bytes > o.maxBytes) {
-    throw new HubError(413, `memory quota: this would keep ${bytes} bytes of at most ${o.maxBytes} (limit memoryMaxBytes, --memory-max-bytes); export fewer messages (limit) or overwrite a file`);
+    throw HubError.of('memory_quota', `memory quota: this would keep ${bytes} bytes of at most ${o.maxBytes} (limit memoryMaxBytes, --memory-max-bytes); export fewer messages (limit) or overwrite a file`);
   }
 }

@@ -135,9 +135,9 @@ export async function fetchPreview(rawUrl: string, o: PreviewOptions): Promise<P
   } catch (e) {
     if (e instanceof HubError) throw e;
     const refused = refusedIn(e);
-    if (refused) throw new HubError(403, `url: destination not allowed (${refused.message}); an operator may allow it with --preview-allow`);
+    if (refused) throw HubError.of('destination_refused', `url: destination not allowed (${refused.message}); an operator may allow it with --preview-allow`);
     const why = e instanceof Failed ? e.message : signal.aborted ? `no answer within ${o.timeoutMs} ms` : String((e as { code?: unknown }).code ?? (e as Error).message);
-    throw new HubError(502, PREVIEW_FAILED, {}, why);
+    throw HubError.of('preview_failed', PREVIEW_FAILED, { logDetail: why });
   }
 }
 
