@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import type { Message, Topic } from '../protocol/index.js';
 import { codeOfStatus, HUB_ERRORS, type HubErrorCode } from './errors.js';
 import type { HubLimits } from './limits.js';
+import type { WsActionDef } from './ws-actions.js';
+import type { z } from 'zod';
 
 /**
  * Error a route throws to answer `{"detail": message, "code"}` with `status`. `code` is from the
@@ -134,6 +136,15 @@ export interface HubCore {
   push: {
     /** Sends a JSON frame to every open socket of these agents. */
     toAgents(agentIds: Iterable<string>, frame: Record<string, unknown>): void;
+  };
+
+  ws: {
+    /**
+     * Adds a WebSocket action (src/hub/ws-actions.ts): frames `{"action": name, …}` of an
+     * authenticated socket are validated with `def.schema` and answered with `def.run(agent, frame)`.
+     * A core action's name, or one already taken, → TypeError.
+     */
+    action<S extends z.ZodType>(name: string, def: WsActionDef<S>): void;
   };
 }
 

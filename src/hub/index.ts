@@ -29,11 +29,14 @@ import { topicRoutes } from './routes/topics.js';
 import { loadOrCreateSecret } from './secrets.js';
 import { Topics } from './topics.js';
 import { WS_CLOSE, wsRoutes, type WsState } from './ws.js';
+import { WsActions } from './ws-actions.js';
 
 export { HubError, type AuthMode, type HubArea, type HubCore } from './core.js';
 export { DEFAULT_AREAS } from './areas.js';
 export { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rate-limit.js';
 export { DEFAULT_LIMITS, LIMIT_FLAGS, type HubLimits } from './limits.js';
+export { HUB_ERRORS, type HubErrorCode } from './errors.js';
+export type { WsActionDef } from './ws-actions.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 /** A socket that has not sent a valid `auth` frame within this time is closed (4401) in `required` mode. */
@@ -116,6 +119,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
     const messages = new Messages(db, clock, topics, (ids, frame) => conns.send(ids, frame), limits.maxResponseBytes);
     const auth = new Auth(authMode, agents, secret, clock);
 
+    const wsActions = new WsActions();
     const core: HubCore = {
       db,
       app,
@@ -148,8 +152,9 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
         historyPage: (topicId, limit, maxBytes) => messages.historyPage(topicId, { limit, offset: 0 }, undefined, maxBytes),
       },
       push: { toAgents: (ids, frame) => void conns.send(ids, frame) },
+      ws: { action: (name, def) => wsActions.register(name, def) },
     };
-    const ctx: HubContext = { core, agents, topics, messages, auth, conns, limiter, clock, limits };
+    const ctx: HubContext = { core, agents, topics, messages, auth, conns, limiter, clock, limits, wsActions };
     const wsState: WsState = { closing: false };
 
     if (limiter) {

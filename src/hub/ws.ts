@@ -108,6 +108,12 @@ function onText(ctx: HubContext, conn: Connection, text: string, seen: { request
     reply(ctx, conn.socket, { request_id: requestIdOf(text), ok: false, error: depthMessage('frame', ctx.limits.maxJsonDepth), status: 400, code: 'json_too_deep' });
     return;
   }
+  const area = areaAction(ctx, conn.agentId, text);
+  if (area) {
+    seen.request_id = area.request_id;
+    perform(ctx, conn, area.request_id, area.frame, area.run);
+    return;
+  }
   const parsed = parseClientFrame(text);
   if (parsed.kind === 'ping') {
     ctx.conns.sendText(conn.socket, PONG);
@@ -125,6 +131,27 @@ function onText(ctx: HubContext, conn: Connection, text: string, seen: { request
     onAuth(ctx, conn, action.token, request_id, authenticated);
     return;
   }
+  perform(ctx, conn, request_id, action as Record<string, unknown>, () => runAction(ctx, conn.agentId, action));
+}
+
+/** An area's action (src/hub/ws-actions.ts) named by this frame, with the frame, if it is one. */
+function areaAction(ctx: HubContext, agentId: string, text: string): { frame: Record<string, unknown>; request_id: string | undefined; run: () => unknown } | undefined {
+  if (ctx.wsActions.names.length === 0 || !text.startsWith('{')) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const frame = raw as Record<string, unknown>;
+  const runner = ctx.wsActions.get(frame.action);
+  if (!runner) return undefined;
+  return { frame, request_id: typeof frame.request_id === 'string' ? frame.request_id : undefined, run: () => runner(agentId, frame) };
+}
+
+/** Runs an action of an authenticated socket (core or area): act-as check, rate limit, one `action_result`. */
+function perform(ctx: HubContext, conn: Connection, request_id: string | undefined, frame: Record<string, unknown>, run: () => unknown): void {
   if (!conn.authed) {
     reply(ctx, conn.socket, { request_id, ok: false, error: AUTH_REQUIRED, code: 'unauthenticated' });
     return;
@@ -137,7 +164,13 @@ function onText(ctx: HubContext, conn: Connection, text: string, seen: { request
     }
   }
   try {
-    const data = runAction(ctx, conn.agentId, action);
+    for (const key of ['agent_id', 'sender_id'] as const) {
+      const named = frame[key];
+      if (typeof named === 'string' && named !== '' && named !== conn.agentId) {
+        throw new HubError(403, `this connection is agent ${conn.agentId}; it cannot act as agent ${named}`);
+      }
+    }
+    const data = run();
     if (data instanceof Paged) reply(ctx, conn.socket, { request_id, ok: true, data: data.items, truncated: true, omitted: data.omitted });
     else reply(ctx, conn.socket, { request_id, ok: true, data });
   } catch (err) {
@@ -179,12 +212,6 @@ function onAuth(ctx: HubContext, conn: Connection, token: string, request_id: st
 }
 
 function runAction(ctx: HubContext, agentId: string, a: Exclude<ClientAction, { action: 'auth' }>): unknown {
-  for (const key of ['agent_id', 'sender_id'] as const) {
-    const named = (a as Record<string, unknown>)[key];
-    if (typeof named === 'string' && named !== '' && named !== agentId) {
-      throw new HubError(403, `this connection is agent ${agentId}; it cannot act as agent ${named}`);
-    }
-  }
   switch (a.action) {
     case 'list':
       return ctx.topics.listPublic(a.limit ?? 100, agentId);
