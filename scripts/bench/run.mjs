@@ -28,6 +28,7 @@ const SUBJECTS = {
   cli: () => import('./cli.mjs').then((m) => m.cli),
   fanout: () => import('./fanout.mjs').then((m) => m.fanout),
   publish: () => import('./publish.mjs').then((m) => m.publish),
+  'hub-rss': () => import('./hub-rss.mjs').then((m) => m.hubRss),
 };
 
 const wanted = only.length ? only : Object.keys(SUBJECTS);

@@ -139,6 +139,29 @@ export class Agents {
     })();
   }
 
+  /** Renames the agent (its profile and every binding's copy of the name). */
+  rename(agentId: string, displayName: string): void {
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE agents SET display_name = ? WHERE agent_id = ?').run(displayName, agentId);
+      this.db.prepare('UPDATE bindings SET display_name = ? WHERE agent_id = ?').run(displayName, agentId);
+    })();
+  }
+
+  /** The binding an api key belongs to, or the user's binding of an agent. */
+  binding(by: { apiKey: string } | { userId: string; agentId: string }): { id: number; user_id: string; agent_id: string; is_primary: boolean } | undefined {
+    const r = ('apiKey' in by
+      ? this.db.prepare('SELECT id, user_id, agent_id, is_primary FROM bindings WHERE api_key_hash = ?').get(sha256(by.apiKey))
+      : this.db.prepare('SELECT id, user_id, agent_id, is_primary FROM bindings WHERE user_id = ? AND agent_id = ?').get(by.userId, by.agentId)) as
+      | { id: number; user_id: string; agent_id: string; is_primary: number }
+      | undefined;
+    return r ? { ...r, is_primary: r.is_primary === 1 } : undefined;
+  }
+
+  /** Removes a binding; its api key stops working at once. */
+  unbind(bindingId: number): void {
+    this.db.prepare('DELETE FROM bindings WHERE id = ?').run(bindingId);
+  }
+
   bindingsOfUser(userId: string): BindingView[] {
     return (this.db.prepare('SELECT * FROM bindings WHERE user_id = ? ORDER BY id').all(userId) as BindingRow[]).map((b) => this.bindingView(b));
   }

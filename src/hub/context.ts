@@ -8,6 +8,7 @@ import type { HubLimits } from './limits.js';
 import type { Messages } from './messages.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Topics } from './topics.js';
+import type { WsActions } from './ws-actions.js';
 
 export interface HubContext {
   readonly core: HubCore;
@@ -19,4 +20,5 @@ export interface HubContext {
   readonly limiter: RateLimiter | undefined;
   readonly clock: Clock;
   readonly limits: HubLimits;
+  readonly wsActions: WsActions;
 }

@@ -7,17 +7,33 @@ import type { Database } from 'better-sqlite3';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Message, Topic } from '../protocol/index.js';
+import { codeOfStatus, HUB_ERRORS, type HubErrorCode } from './errors.js';
 import type { HubLimits } from './limits.js';
+import type { WsActionDef } from './ws-actions.js';
+import type { z } from 'zod';
 
-/** Error a route throws to answer `{"detail": message}` with `status`. */
+/**
+ * Error a route throws to answer `{"detail": message, "code"}` with `status`. `code` is from the
+ * registry (src/hub/errors.ts): `HubError.of(code, …)` takes status from there; a bare status gets
+ * that status's generic code.
+ */
 export class HubError extends Error {
   override readonly name = 'HubError';
+  readonly code: HubErrorCode;
   constructor(
     readonly status: number,
     message: string,
     readonly headers: Readonly<Record<string, string>> = {},
+    /** What went wrong, for the log only (never sent to the caller). */
+    readonly logDetail?: string,
+    code?: HubErrorCode,
   ) {
     super(message);
+    this.code = code ?? codeOfStatus(status);
+  }
+
+  static of(code: HubErrorCode, message: string, o: { headers?: Record<string, string>; logDetail?: string } = {}): HubError {
+    return new HubError(HUB_ERRORS[code].status, message, o.headers ?? {}, o.logDetail, code);
   }
 }
 
@@ -111,13 +127,24 @@ export interface HubCore {
      * member and not blacklisted (403), `sender_type` agent or human (422).
      */
     publish(agentId: string, input: PublishInput): Message;
-    /** The last `limit` messages of the topic, oldest first (moves no read mark). */
+    /** The last `limit` messages of the topic, oldest first (moves no read mark), cut at `maxResponseBytes`. */
     history(topicId: string, limit: number): Message[];
+    /** The last `limit` messages that fit in `maxBytes` of JSON (the newest kept), and how many were left out. */
+    historyPage(topicId: string, limit: number, maxBytes: number): { messages: Message[]; omitted: number };
   };
 
   push: {
     /** Sends a JSON frame to every open socket of these agents. */
     toAgents(agentIds: Iterable<string>, frame: Record<string, unknown>): void;
+  };
+
+  ws: {
+    /**
+     * Adds a WebSocket action (src/hub/ws-actions.ts): frames `{"action": name, …}` of an
+     * authenticated socket are validated with `def.schema` and answered with `def.run(agent, frame)`.
+     * A core action's name, or one already taken, → TypeError.
+     */
+    action<S extends z.ZodType>(name: string, def: WsActionDef<S>): void;
   };
 }
 

@@ -3,7 +3,12 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { HubError } from './core.js';
+import { codeOfFastify } from './errors.js';
 import { assertJsonDepth } from './json-guard.js';
+
+/** Headers of a bare-array answer cut at `maxResponseBytes`: `true`, and how many messages were left out. */
+export const TRUNCATED_HEADER = 'x-wtt-truncated';
+export const OMITTED_HEADER = 'x-wtt-omitted';
 
 /** Parse `value` with a protocol schema; problems → 422 naming the fields. */
 export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'body'): z.output<T> {
@@ -62,19 +67,19 @@ export function installJsonParser(app: FastifyInstance, maxJsonDepth: number): v
 export function installErrorHandling(app: FastifyInstance, log: Logger): void {
   app.setErrorHandler((err: FastifyError | HubError, req, reply) => {
     if (err instanceof HubError) {
-      void reply.code(err.status).headers(err.headers).send({ detail: err.message });
+      void reply.code(err.status).headers(err.headers).send({ detail: err.message, code: err.code });
       return;
     }
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
     if (status >= 400 && status < 500) {
-      const detail = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body is larger than ${app.initialConfig.bodyLimit} bytes` : err.message;
-      void reply.code(status).send({ detail });
+      const detail = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body is larger than ${app.initialConfig.bodyLimit} bytes (limit maxBodyBytes, --max-body-bytes)` : err.message;
+      void reply.code(status).send({ detail, code: codeOfFastify(err.code, status) });
       return;
     }
     log.error({ err, method: req.method, url: req.routeOptions.url }, 'request failed');
-    void reply.code(500).send({ detail: 'internal server error' });
+    void reply.code(500).send({ detail: 'internal server error', code: 'internal' });
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ detail: `not found: ${req.method} ${req.url.split('?')[0]}` });
+    void reply.code(404).send({ detail: `not found: ${req.method} ${req.url.split('?')[0]}`, code: 'not_found' });
   });
 }

@@ -20,6 +20,7 @@ import { resolveLimits, type HubLimits } from './limits.js';
 import { Messages } from './messages.js';
 import { publish } from './ops.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from './rate-limit.js';
+import { agentBindingRoutes } from './routes/agent-bindings.js';
 import { agentRoutes } from './routes/agents.js';
 import { claimedFrom } from './routes/claimed.js';
 import { healthRoutes } from './routes/health.js';
@@ -28,11 +29,14 @@ import { topicRoutes } from './routes/topics.js';
 import { loadOrCreateSecret } from './secrets.js';
 import { Topics } from './topics.js';
 import { WS_CLOSE, wsRoutes, type WsState } from './ws.js';
+import { WsActions } from './ws-actions.js';
 
 export { HubError, type AuthMode, type HubArea, type HubCore } from './core.js';
 export { DEFAULT_AREAS } from './areas.js';
 export { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rate-limit.js';
 export { DEFAULT_LIMITS, LIMIT_FLAGS, type HubLimits } from './limits.js';
+export { HUB_ERRORS, type HubErrorCode } from './errors.js';
+export type { WsActionDef } from './ws-actions.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 /** A socket that has not sent a valid `auth` frame within this time is closed (4401) in `required` mode. */
@@ -98,7 +102,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
       requestTimeout: limits.requestTimeoutMs,
       http: { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs) },
     });
-    capConnectionsPerAddress(app.server, limits.maxConnectionsPerAddress, log);
+    capConnectionsPerAddress(app.server, limits.maxConnectionsPerAddress, log, limits.connectionCapExempt);
     const routes: HubRoute[] = [];
     app.addHook('onRoute', (r) => {
       for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
@@ -112,9 +116,10 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
     const conns = new Connections(limits, log);
     const agents = new Agents(db, clock, secret);
     const topics = new Topics(db, clock);
-    const messages = new Messages(db, clock, topics, (ids, frame) => conns.send(ids, frame));
+    const messages = new Messages(db, clock, topics, (ids, frame) => conns.send(ids, frame), limits.maxResponseBytes);
     const auth = new Auth(authMode, agents, secret, clock);
 
+    const wsActions = new WsActions();
     const core: HubCore = {
       db,
       app,
@@ -144,10 +149,12 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
         post: (m) => messages.post(m),
         publish: (agentId, input) => publish({ topics, messages }, agentId, input),
         history: (topicId, limit) => messages.history(topicId, { limit, offset: 0 }),
+        historyPage: (topicId, limit, maxBytes) => messages.historyPage(topicId, { limit, offset: 0 }, undefined, maxBytes),
       },
       push: { toAgents: (ids, frame) => void conns.send(ids, frame) },
+      ws: { action: (name, def) => wsActions.register(name, def) },
     };
-    const ctx: HubContext = { core, agents, topics, messages, auth, conns, limiter, clock, limits };
+    const ctx: HubContext = { core, agents, topics, messages, auth, conns, limiter, clock, limits, wsActions };
     const wsState: WsState = { closing: false };
 
     if (limiter) {
@@ -165,6 +172,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
 
     healthRoutes(app);
     agentRoutes(app, ctx);
+    agentBindingRoutes(app, ctx);
     topicRoutes(app, ctx);
     messageRoutes(app, ctx);
     wsRoutes(app, ctx, wsState);

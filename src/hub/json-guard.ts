@@ -34,7 +34,7 @@ export const depthMessage = (where: string, max: number): string =>
 
 /** Throws a 400 naming the limit when `text` nests deeper than `max`. */
 export function assertJsonDepth(text: string, max: number, where = 'body'): void {
-  if (jsonDepth(text, max) > max) throw new HubError(400, depthMessage(where, max));
+  if (jsonDepth(text, max) > max) throw HubError.of('json_too_deep', depthMessage(where, max));
 }
 
 /** The `request_id` of a frame that is not parsed (too deep), when it can be read off the top of the text. */

@@ -25,6 +25,11 @@ export interface HubLimits {
   maxSocketsPerAgent: number;
   /** Open TCP connections (HTTP and WS) from one client address; past it new ones are dropped. */
   maxConnectionsPerAddress: number;
+  /**
+   * Client addresses `maxConnectionsPerAddress` does not apply to. Default loopback: local clients
+   * (the daemon, the CLI, a reverse proxy on this machine, which caps its own clients).
+   */
+  connectionCapExempt: readonly string[];
   /** Time to receive a request's headers. */
   headersTimeoutMs: number;
   /** Time to receive a whole request. */
@@ -78,6 +83,7 @@ export const DEFAULT_LIMITS: Readonly<HubLimits> = Object.freeze({
   wsFrameBurst: 1_000,
   maxSocketsPerAgent: 16,
   maxConnectionsPerAddress: 256,
+  connectionCapExempt: Object.freeze(['127.0.0.1', '::1', '::ffff:127.0.0.1']) as readonly string[],
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
@@ -121,6 +127,7 @@ export const LIMIT_FLAGS: readonly LimitFlag[] = Object.freeze([
   num('--ws-frame-burst', 'wsFrameBurst'),
   num('--max-sockets-per-agent', 'maxSocketsPerAgent'),
   num('--max-connections-per-address', 'maxConnectionsPerAddress'),
+  list('--connection-cap-exempt', 'connectionCapExempt'),
   num('--headers-timeout-ms', 'headersTimeoutMs'),
   num('--request-timeout-ms', 'requestTimeoutMs'),
   num('--keep-alive-timeout-ms', 'keepAliveTimeoutMs'),

@@ -7,13 +7,22 @@ import { loadConfig } from '../config.js';
 import { isWttError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { buildHub, type HubOptions } from './index.js';
+import { DEFAULT_LIMITS, LIMIT_FLAGS, type HubLimits } from './limits.js';
 
-export const USAGE = `usage: wtt hub [--host HOST] [--port PORT] [--data DIR] [--auth required|legacy] [--rate-limit N]
+const limitUsage = LIMIT_FLAGS.map((f) => {
+  const d = DEFAULT_LIMITS[f.key];
+  const shown = Array.isArray(d) ? (d.length ? d.join(',') : 'none') : String(d);
+  return `  ${`${f.flag} ${f.kind === 'list' ? 'A,B' : 'N'}`.padEnd(34)} ${f.key} (default ${shown})`;
+}).join('\n');
+
+export const USAGE = `usage: wtt hub [--host HOST] [--port PORT] [--data DIR] [--auth required|legacy] [--rate-limit N] [limits]
   --host        address to bind (default WTT_HUB_HOST or 127.0.0.1)
   --port        port, 0 = any free port (default WTT_HUB_PORT or 8787)
   --data        data directory (default <state dir>/hub)
   --auth        required (default): agent calls need the agent token; legacy: trust agent_id/sender_id
   --rate-limit  requests per minute per agent, 0 = off (default 6000)
+limits (docs/hub.md, "Limits"; a list flag may be repeated):
+${limitUsage}
 `;
 
 export interface HubArgs {
@@ -22,6 +31,7 @@ export interface HubArgs {
   data?: string;
   auth?: 'required' | 'legacy';
   rateLimit?: number;
+  limits?: Partial<HubLimits>;
 }
 
 /** Parse the flags; a problem → an Error whose message names it. */
@@ -53,7 +63,20 @@ export function parseHubArgs(argv: readonly string[]): HubArgs {
         break;
       }
       case '--rate-limit': out.rateLimit = whole('--rate-limit', value(), 1_000_000_000); break;
-      default: throw new Error(`unknown argument '${arg}'`);
+      default: {
+        const lf = LIMIT_FLAGS.find((f) => f.flag === flag);
+        if (!lf) throw new Error(`unknown argument '${arg}'`);
+        const v = value();
+        const limits = (out.limits ??= {}) as Record<string, unknown>;
+        if (lf.kind === 'list') {
+          const items = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+          limits[lf.key] = [...((limits[lf.key] as string[] | undefined) ?? []), ...items];
+        } else {
+          const n = whole(flag, v, Number.MAX_SAFE_INTEGER);
+          if (n < (lf.min ?? 1)) throw new Error(`${flag} must be at least ${lf.min ?? 1}, got '${v}'`);
+          limits[lf.key] = n;
+        }
+      }
     }
   }
   return out;
@@ -84,9 +107,17 @@ export async function main(argv: string[]): Promise<number> {
     authMode: args.auth ?? 'required',
     rateLimit: args.rateLimit === 0 ? false : args.rateLimit !== undefined ? { max: args.rateLimit, windowMs: 60_000 } : undefined,
     logger: log,
+    ...(args.limits ? { limits: args.limits } : {}),
   };
   if (opts.rateLimit === undefined) delete opts.rateLimit;
-  const hub = await buildHub(opts);
+  let hub;
+  try {
+    hub = await buildHub(opts);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    process.stderr.write(`wtt hub: ${e.message}\n${USAGE}`);
+    return 2;
+  }
   let url: string;
   try {
     ({ url } = await hub.listen({ host: args.host ?? config.hubHost, port: args.port ?? config.hubPort }));

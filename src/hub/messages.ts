@@ -32,7 +32,20 @@ export interface HistoryQuery {
 export interface PollResult {
   messages: Message[];
   topics: { id: string; name: string; type: string }[];
+  /** Present (true) when the page was cut at `maxResponseBytes`; poll again for the rest. */
+  truncated?: true;
 }
+
+/** A page of messages and how many the byte budget left out (0: none). */
+export interface MessagePage {
+  messages: Message[];
+  omitted: number;
+}
+
+/** Bytes a message's JSON takes besides its stored content, metadata and extra fields (an upper bound for the row). */
+const MESSAGE_OVERHEAD_BYTES = 1024;
+/** Stored bytes of a row, without loading it. */
+const ROW_SIZE = `(LENGTH(CAST(m.content AS BLOB)) + COALESCE(LENGTH(CAST(m.metadata AS BLOB)), 0) + COALESCE(LENGTH(CAST(m.extra AS BLOB)), 0) + ${MESSAGE_OVERHEAD_BYTES})`;
 
 export interface InboxEntry {
   peer_agent_id: string;
@@ -48,7 +61,38 @@ export class Messages {
     private readonly clock: Clock,
     private readonly topics: Topics,
     private readonly push: (agentIds: Iterable<string>, frame: Record<string, unknown>) => void,
+    /** Largest history/poll/feed answer, in bytes of JSON (`maxResponseBytes`). */
+    private readonly maxBytes: number = Number.MAX_SAFE_INTEGER,
   ) {}
+
+  /**
+   * The rows a query selects, cut to `maxBytes`: first by their stored size (so a page of huge rows
+   * is never loaded whole), then by their exact JSON size. `keep: 'start'` keeps the first rows of
+   * `sized` (in answer order), `'end'` the last. At least one row is kept, so paging always moves on.
+   */
+  private fit(sized: { seq: number; size: number }[], keep: 'start' | 'end', maxBytes: number): { rows: MessageRow[]; omitted: number } {
+    const ordered = keep === 'start' ? sized : [...sized].reverse();
+    let total = 2;
+    const picked: number[] = [];
+    for (const r of ordered) {
+      if (picked.length > 0 && total + r.size + 1 > maxBytes) break;
+      total += r.size + 1;
+      picked.push(r.seq);
+    }
+    const stmt = this.db.prepare(`${SELECT_MESSAGE} WHERE m.seq = ?`);
+    const rows: MessageRow[] = [];
+    total = 2;
+    for (const seq of picked) {
+      const row = stmt.get(seq) as MessageRow | undefined;
+      if (!row) continue;
+      const size = Buffer.byteLength(JSON.stringify(toMessage(row)), 'utf8') + 1;
+      if (rows.length > 0 && total + size > maxBytes) break;
+      total += size;
+      rows.push(row);
+    }
+    if (keep === 'end') rows.reverse();
+    return { rows, omitted: sized.length - rows.length };
+  }
 
   /** Stores the message and pushes `new_message` to every member of its topic, the sender included. */
   post(m: NewMessage): Message {
@@ -76,40 +120,51 @@ export class Messages {
 
   /** Messages of a topic, oldest first, per the cursor rules in docs/hub.md. */
   history(topicId: string, q: HistoryQuery, reader?: string): Message[] {
-    let rows: MessageRow[];
+    return this.historyPage(topicId, q, reader).messages;
+  }
+
+  /**
+   * `history` cut to `maxBytes` of JSON: without `after` the newest messages are kept (read on with
+   * `before` = the first one), with `after` the oldest (read on with `after` = the last one).
+   */
+  historyPage(topicId: string, q: HistoryQuery, reader?: string, maxBytes = this.maxBytes): MessagePage {
+    let page: { rows: MessageRow[]; omitted: number };
     if (q.after !== undefined) {
       const afterSeq = this.seqOf(topicId, q.after, 'after');
       const beforeSeq = q.before !== undefined ? this.beforeBound(topicId, q.before) : undefined;
-      rows = this.db
+      const sized = this.db
         .prepare(
-          `${SELECT_MESSAGE} WHERE m.topic_id = ? AND m.seq > ? ${beforeSeq?.kind === 'seq' ? 'AND m.seq < ?' : beforeSeq ? 'AND m.created_at_ms < ?' : ''}
+          `SELECT m.seq, ${ROW_SIZE} AS size FROM messages m WHERE m.topic_id = ? AND m.seq > ? ${beforeSeq?.kind === 'seq' ? 'AND m.seq < ?' : beforeSeq ? 'AND m.created_at_ms < ?' : ''}
            ORDER BY m.seq ASC LIMIT ? OFFSET ?`,
         )
-        .all(...[topicId, afterSeq, ...(beforeSeq ? [beforeSeq.value] : []), q.limit, q.offset]) as MessageRow[];
+        .all(...[topicId, afterSeq, ...(beforeSeq ? [beforeSeq.value] : []), q.limit, q.offset]) as { seq: number; size: number }[];
+      page = this.fit(sized, 'start', maxBytes);
     } else {
       const beforeSeq = q.before !== undefined ? this.beforeBound(topicId, q.before) : undefined;
-      rows = (this.db
+      const sized = (this.db
         .prepare(
-          `${SELECT_MESSAGE} WHERE m.topic_id = ? ${beforeSeq?.kind === 'seq' ? 'AND m.seq < ?' : beforeSeq ? 'AND m.created_at_ms < ?' : ''}
+          `SELECT m.seq, ${ROW_SIZE} AS size FROM messages m WHERE m.topic_id = ? ${beforeSeq?.kind === 'seq' ? 'AND m.seq < ?' : beforeSeq ? 'AND m.created_at_ms < ?' : ''}
            ORDER BY m.seq DESC LIMIT ? OFFSET ?`,
         )
-        .all(...[topicId, ...(beforeSeq ? [beforeSeq.value] : []), q.limit, q.offset]) as MessageRow[]).reverse();
+        .all(...[topicId, ...(beforeSeq ? [beforeSeq.value] : []), q.limit, q.offset]) as { seq: number; size: number }[]).reverse();
+      page = this.fit(sized, 'end', maxBytes);
     }
-    const last = rows[rows.length - 1];
+    const last = page.rows[page.rows.length - 1];
     if (reader && last && this.topics.isMember(topicId, reader)) this.markRead(reader, topicId, last.seq);
-    return rows.map(toMessage);
+    return { messages: page.rows.map(toMessage), omitted: page.omitted };
   }
 
   /** New messages in the agent's topics since its cursor (own messages included); advances the cursor. */
   poll(agentId: string, limit: number): PollResult {
     return this.db.transaction(() => {
       const cursor = this.cursor(agentId);
-      const rows = this.db
+      const sized = this.db
         .prepare(
-          `${SELECT_MESSAGE} JOIN members mb ON mb.topic_id = m.topic_id AND mb.agent_id = ?
+          `SELECT m.seq, ${ROW_SIZE} AS size FROM messages m JOIN members mb ON mb.topic_id = m.topic_id AND mb.agent_id = ?
            WHERE m.seq > ? AND m.seq > mb.joined_seq ORDER BY m.seq ASC LIMIT ?`,
         )
-        .all(agentId, cursor, limit) as MessageRow[];
+        .all(agentId, cursor, limit) as { seq: number; size: number }[];
+      const { rows, omitted } = this.fit(sized, 'start', this.maxBytes);
       const last = rows[rows.length - 1];
       if (last) {
         this.db
@@ -118,7 +173,7 @@ export class Messages {
       }
       const topics = new Map<string, { id: string; name: string; type: string }>();
       for (const r of rows) if (!topics.has(r.topic_id)) topics.set(r.topic_id, { id: r.topic_id, name: r.topic_name ?? '', type: r.topic_type ?? '' });
-      return { messages: rows.map(toMessage), topics: [...topics.values()] };
+      return { messages: rows.map(toMessage), topics: [...topics.values()], ...(omitted > 0 ? { truncated: true as const } : {}) };
     })();
   }
 
@@ -127,15 +182,16 @@ export class Messages {
     return r?.last_seq ?? 0;
   }
 
-  /** Messages of the agent's topics, newest first. */
-  feed(agentId: string, page: number, limit: number, contentType?: string): Message[] {
-    const rows = this.db
+  /** Messages of the agent's topics, newest first, cut to `maxBytes` of JSON (the newest kept). */
+  feed(agentId: string, page: number, limit: number, contentType?: string): MessagePage {
+    const sized = this.db
       .prepare(
-        `${SELECT_MESSAGE} JOIN members mb ON mb.topic_id = m.topic_id AND mb.agent_id = ?
+        `SELECT m.seq, ${ROW_SIZE} AS size FROM messages m JOIN members mb ON mb.topic_id = m.topic_id AND mb.agent_id = ?
          ${contentType ? 'WHERE m.content_type = ?' : ''} ORDER BY m.seq DESC LIMIT ? OFFSET ?`,
       )
-      .all(...[agentId, ...(contentType ? [contentType] : []), limit, (page - 1) * limit]) as MessageRow[];
-    return rows.map(toMessage);
+      .all(...[agentId, ...(contentType ? [contentType] : []), limit, (page - 1) * limit]) as { seq: number; size: number }[];
+    const { rows, omitted } = this.fit(sized, 'start', this.maxBytes);
+    return { messages: rows.map(toMessage), omitted };
   }
 
   /** The agent's p2p conversations, most recent first, with unread counts. */

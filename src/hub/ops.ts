@@ -2,7 +2,7 @@
 import { LIMITS, type Message } from '../protocol/index.js';
 import { HubError, type PublishInput } from './core.js';
 import type { HubContext } from './context.js';
-import type { HistoryQuery } from './messages.js';
+import type { HistoryQuery, MessagePage } from './messages.js';
 import { assertJsonDepth } from './json-guard.js';
 
 export const DEFAULT_HISTORY_LIMIT = 100;
@@ -12,7 +12,7 @@ export const MAX_POLL_LIMIT = 500;
 
 export function assertContentSize(content: string): void {
   const bytes = Buffer.byteLength(content, 'utf8');
-  if (bytes > LIMITS.maxContentBytes) throw new HubError(413, `content is ${bytes} bytes; the limit is ${LIMITS.maxContentBytes} bytes`);
+  if (bytes > LIMITS.maxContentBytes) throw HubError.of('content_too_large', `content is ${bytes} bytes; the limit is ${LIMITS.maxContentBytes} bytes`);
 }
 
 export function publish(ctx: Pick<HubContext, 'topics' | 'messages'>, agentId: string, input: PublishInput): Message {
@@ -57,9 +57,10 @@ export function p2p(
   });
 }
 
-export function history(ctx: HubContext, reader: string | undefined, topicId: string, q: HistoryQuery): Message[] {
+/** A page of a topic's history, cut at `maxResponseBytes` (`omitted` says how many were left out). */
+export function history(ctx: HubContext, reader: string | undefined, topicId: string, q: HistoryQuery): MessagePage {
   ctx.topics.visible(topicId, reader);
-  return ctx.messages.history(topicId, q, reader);
+  return ctx.messages.historyPage(topicId, q, reader);
 }
 
 /** Nesting deeper than this in a `metadata` string is refused (the body's own depth is checked by the parser). */

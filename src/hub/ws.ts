@@ -9,6 +9,7 @@ import { AgentId, parseClientFrame, PONG, TopicCreateBody, type ClientAction } f
 import { WS_CLOSE, type Connection } from './connections.js';
 import type { HubContext } from './context.js';
 import { HubError } from './core.js';
+import type { HubErrorCode } from './errors.js';
 import { describeIssues } from './http.js';
 import { depthMessage, jsonDepth, requestIdOf } from './json-guard.js';
 import { DEFAULT_POLL_LIMIT, history, MAX_POLL_LIMIT, p2p, publish } from './ops.js';
@@ -59,7 +60,7 @@ function onSocket(ctx: HubContext, state: WsState, socket: WebSocket, req: Fasti
   if (!legacy) {
     authTimer = setTimeout(() => {
       if (conn.authed || socket.readyState !== socket.OPEN) return;
-      reply(ctx, socket, { ok: false, error: `${AUTH_REQUIRED} (timed out)` });
+      reply(ctx, socket, { ok: false, error: `${AUTH_REQUIRED} (timed out)`, code: 'unauthenticated' });
       socket.close(WS_CLOSE.unauthenticated, 'authentication timeout');
     }, ctx.limits.wsAuthTimeoutMs);
     authTimer.unref();
@@ -69,7 +70,7 @@ function onSocket(ctx: HubContext, state: WsState, socket: WebSocket, req: Fasti
     conn.alive = true;
     if (state.closing || socket.readyState !== socket.OPEN) return;
     if (isBinary) {
-      reply(ctx, socket, { ok: false, error: 'binary frames are not supported; send JSON text' });
+      reply(ctx, socket, { ok: false, error: 'binary frames are not supported; send JSON text', code: 'bad_request' });
       return;
     }
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
@@ -81,6 +82,7 @@ function onSocket(ctx: HubContext, state: WsState, socket: WebSocket, req: Fasti
           ok: false,
           error: `frame rate limit exceeded (${ctx.limits.wsFrameRate} frames per s per connection, burst ${ctx.limits.wsFrameBurst}; limit wsFrameRate)`,
           status: 429,
+          code: 'frame_rate',
           retry_after: 1,
         });
         return;
@@ -88,7 +90,7 @@ function onSocket(ctx: HubContext, state: WsState, socket: WebSocket, req: Fasti
       onText(ctx, conn, text, seen, () => clearTimeout(authTimer));
     } catch (err) {
       log.error({ err }, 'websocket frame handling failed');
-      reply(ctx, socket, { request_id: seen.request_id ?? requestIdOf(text), ok: false, error: 'internal error', status: 500 });
+      reply(ctx, socket, { request_id: seen.request_id ?? requestIdOf(text), ok: false, error: 'internal error', status: 500, code: 'internal' });
     }
   });
   socket.on('close', () => {
@@ -103,7 +105,13 @@ const tooManySockets = (agentId: string, max: number): string =>
 
 function onText(ctx: HubContext, conn: Connection, text: string, seen: { request_id?: string | undefined }, authenticated: () => void): void {
   if (text !== 'ping' && text !== 'pong' && jsonDepth(text, ctx.limits.maxJsonDepth) > ctx.limits.maxJsonDepth) {
-    reply(ctx, conn.socket, { request_id: requestIdOf(text), ok: false, error: depthMessage('frame', ctx.limits.maxJsonDepth), status: 400 });
+    reply(ctx, conn.socket, { request_id: requestIdOf(text), ok: false, error: depthMessage('frame', ctx.limits.maxJsonDepth), status: 400, code: 'json_too_deep' });
+    return;
+  }
+  const area = areaAction(ctx, conn.agentId, text);
+  if (area) {
+    seen.request_id = area.request_id;
+    perform(ctx, conn, area.request_id, area.frame, area.run);
     return;
   }
   const parsed = parseClientFrame(text);
@@ -113,7 +121,7 @@ function onText(ctx: HubContext, conn: Connection, text: string, seen: { request
   }
   if (parsed.kind === 'pong') return;
   if (parsed.kind === 'invalid') {
-    reply(ctx, conn.socket, { request_id: parsed.request_id, ok: false, error: parsed.reason });
+    reply(ctx, conn.socket, { request_id: parsed.request_id, ok: false, error: parsed.reason, code: 'validation_failed' });
     return;
   }
   const action = parsed.action;
@@ -123,22 +131,51 @@ function onText(ctx: HubContext, conn: Connection, text: string, seen: { request
     onAuth(ctx, conn, action.token, request_id, authenticated);
     return;
   }
+  perform(ctx, conn, request_id, action as Record<string, unknown>, () => runAction(ctx, conn.agentId, action));
+}
+
+/** An area's action (src/hub/ws-actions.ts) named by this frame, with the frame, if it is one. */
+function areaAction(ctx: HubContext, agentId: string, text: string): { frame: Record<string, unknown>; request_id: string | undefined; run: () => unknown } | undefined {
+  if (ctx.wsActions.names.length === 0 || !text.startsWith('{')) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const frame = raw as Record<string, unknown>;
+  const runner = ctx.wsActions.get(frame.action);
+  if (!runner) return undefined;
+  return { frame, request_id: typeof frame.request_id === 'string' ? frame.request_id : undefined, run: () => runner(agentId, frame) };
+}
+
+/** Runs an action of an authenticated socket (core or area): act-as check, rate limit, one `action_result`. */
+function perform(ctx: HubContext, conn: Connection, request_id: string | undefined, frame: Record<string, unknown>, run: () => unknown): void {
   if (!conn.authed) {
-    reply(ctx, conn.socket, { request_id, ok: false, error: AUTH_REQUIRED });
+    reply(ctx, conn.socket, { request_id, ok: false, error: AUTH_REQUIRED, code: 'unauthenticated' });
     return;
   }
   if (ctx.limiter) {
     const wait = ctx.limiter.hit(`agent:${conn.agentId}`);
     if (wait > 0) {
-      reply(ctx, conn.socket, { request_id, ok: false, error: `rate limit exceeded (${ctx.limiter.describe()}); retry after ${wait} s`, retry_after: wait });
+      reply(ctx, conn.socket, { request_id, ok: false, error: `rate limit exceeded (${ctx.limiter.describe()}); retry after ${wait} s`, retry_after: wait, code: 'rate_limited' });
       return;
     }
   }
   try {
-    reply(ctx, conn.socket, { request_id, ok: true, data: runAction(ctx, conn.agentId, action) });
+    for (const key of ['agent_id', 'sender_id'] as const) {
+      const named = frame[key];
+      if (typeof named === 'string' && named !== '' && named !== conn.agentId) {
+        throw new HubError(403, `this connection is agent ${conn.agentId}; it cannot act as agent ${named}`);
+      }
+    }
+    const data = run();
+    if (data instanceof Paged) reply(ctx, conn.socket, { request_id, ok: true, data: data.items, truncated: true, omitted: data.omitted });
+    else reply(ctx, conn.socket, { request_id, ok: true, data });
   } catch (err) {
     if (err instanceof HubError) {
-      reply(ctx, conn.socket, { request_id, ok: false, error: err.message, status: err.status });
+      reply(ctx, conn.socket, { request_id, ok: false, error: err.message, status: err.status, code: err.code });
       return;
     }
     throw err;
@@ -148,19 +185,19 @@ function onText(ctx: HubContext, conn: Connection, text: string, seen: { request
 function onAuth(ctx: HubContext, conn: Connection, token: string, request_id: string | undefined, authenticated: () => void): void {
   const p = ctx.auth.resolveToken(token);
   if (!p) {
-    reply(ctx, conn.socket, { request_id, ok: false, error: 'invalid or expired token' });
+    reply(ctx, conn.socket, { request_id, ok: false, error: 'invalid or expired token', code: 'unauthenticated' });
     conn.socket.close(WS_CLOSE.unauthenticated, 'invalid token');
     return;
   }
   const agentId = p.kind === 'agent' ? p.agentId : ctx.agents.agentOfUser(p.userId, conn.agentId);
   if (agentId !== conn.agentId) {
-    reply(ctx, conn.socket, { request_id, ok: false, error: `this token does not belong to agent ${conn.agentId}` });
+    reply(ctx, conn.socket, { request_id, ok: false, error: `this token does not belong to agent ${conn.agentId}`, code: 'forbidden' });
     conn.socket.close(WS_CLOSE.forbidden, 'token belongs to another agent');
     return;
   }
   if (!conn.authed && !ctx.conns.hasRoom(conn.agentId, conn)) {
     const why = tooManySockets(conn.agentId, ctx.limits.maxSocketsPerAgent);
-    reply(ctx, conn.socket, { request_id, ok: false, error: why, status: 429 });
+    reply(ctx, conn.socket, { request_id, ok: false, error: why, status: 429, code: 'too_many_sockets' });
     conn.socket.close(WS_CLOSE.tooManySockets, why);
     return;
   }
@@ -175,12 +212,6 @@ function onAuth(ctx: HubContext, conn: Connection, token: string, request_id: st
 }
 
 function runAction(ctx: HubContext, agentId: string, a: Exclude<ClientAction, { action: 'auth' }>): unknown {
-  for (const key of ['agent_id', 'sender_id'] as const) {
-    const named = (a as Record<string, unknown>)[key];
-    if (typeof named === 'string' && named !== '' && named !== agentId) {
-      throw new HubError(403, `this connection is agent ${agentId}; it cannot act as agent ${named}`);
-    }
-  }
   switch (a.action) {
     case 'list':
       return ctx.topics.listPublic(a.limit ?? 100, agentId);
@@ -216,8 +247,10 @@ function runAction(ctx: HubContext, agentId: string, a: Exclude<ClientAction, { 
       if (!target) throw new HubError(422, 'p2p: target_agent_id (or target_id) is required');
       return p2p(ctx, agentId, { target, content: a.content, encrypted: a.encrypted });
     }
-    case 'history':
-      return history(ctx, agentId, a.topic_id, { limit: a.limit ?? 100, offset: 0, before: a.before_id, after: a.after_id });
+    case 'history': {
+      const page = history(ctx, agentId, a.topic_id, { limit: a.limit ?? 100, offset: 0, before: a.before_id, after: a.after_id });
+      return page.omitted > 0 ? new Paged(page.messages, page.omitted) : page.messages;
+    }
     case 'typing': {
       const topic = ctx.topics.get(a.topic_id);
       if (!topic) throw new HubError(404, `topic ${a.topic_id} not found`);
@@ -242,7 +275,19 @@ function runAction(ctx: HubContext, agentId: string, a: Exclude<ClientAction, { 
   }
 }
 
-function reply(ctx: HubContext, socket: WebSocket, r: { request_id?: string | undefined; ok: boolean; data?: unknown; error?: string; [k: string]: unknown }): void {
+/** An action's list answer cut at `maxResponseBytes`: the result frame carries `truncated` and `omitted` beside `data`. */
+class Paged {
+  constructor(
+    readonly items: unknown[],
+    readonly omitted: number,
+  ) {}
+}
+
+function reply(
+  ctx: HubContext,
+  socket: WebSocket,
+  r: { request_id?: string | undefined; ok: boolean; data?: unknown; error?: string; code?: HubErrorCode; [k: string]: unknown },
+): void {
   if (socket.readyState !== socket.OPEN) return;
   ctx.conns.sendText(socket, JSON.stringify({ type: 'action_result', ...r, request_id: r.request_id ?? null }));
 }

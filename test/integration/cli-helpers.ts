@@ -70,7 +70,8 @@ function wttAs(env: Record<string, string>): CliWorld['wtt'] {
 
 export async function cliWorld(name = 'alice'): Promise<CliWorld> {
   assertBuilt();
-  const hub = await startHub();
+  // `wtt preview` is tested against a page on loopback, which the hub refuses unless allowed.
+  const hub = await startHub({ limits: { previewAllow: ['127.0.0.1'] } });
   const agent = await registerAgent(hub.url, name);
   const env = envFor(hub, agent);
   return {

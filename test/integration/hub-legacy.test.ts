@@ -153,7 +153,7 @@ describe('hub legacy mode', () => {
 });
 
 describe('hub legacy mode url preview', () => {
-  const fx = useHub([], { authMode: 'legacy' });
+  const fx = useHub([], { authMode: 'legacy', limits: { previewAllow: ['127.0.0.1'] } });
   let site: Server;
   let siteUrl: string;
   beforeEach(async () => {

@@ -137,7 +137,7 @@ describe('hub tasks', () => {
     const t = await createTask(alice, { title: 'Guarded' });
     const skip = await patch(alice, t.id, { status: 'review', output: 'should not stick' });
     expect(skip.status).toBe(409);
-    expect(skip.body).toEqual({ detail: `cannot move task ${t.id} from todo to review` });
+    expect(skip.body).toEqual({ detail: `cannot move task ${t.id} from todo to review`, code: 'conflict' });
     const early = await review(alice, t.id, 'approve');
     expect(early.status).toBe(409);
     expect(early.body.detail).toBe(`cannot move task ${t.id} from todo to done`);

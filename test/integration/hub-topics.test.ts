@@ -139,7 +139,7 @@ describe('hub topics', () => {
     expect(byAlice.status).toBe(200);
     const gone = await api(h.url, `/topics/${t.id}`, { token: alice.agent_token });
     expect(gone.status).toBe(404);
-    expect(gone.body).toEqual({ detail: `topic ${t.id} not found` });
+    expect(gone.body).toEqual({ detail: `topic ${t.id} not found`, code: 'not_found' });
   });
 
   it('enforces the blacklist on join and publish when the owner adds an agent', async () => {

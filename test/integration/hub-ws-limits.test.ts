@@ -100,7 +100,7 @@ describe('hub websocket limits', () => {
 
   it('drops a connection past maxConnectionsPerAddress before reading it, and takes one again once another closes', async () => {
     // Legacy mode: sockets need no HTTP registration, so every open connection is a socket of this test.
-    h = await startHub({ authMode: 'legacy', rateLimit: false, limits: { maxConnectionsPerAddress: 3 } });
+    h = await startHub({ authMode: 'legacy', rateLimit: false, limits: { maxConnectionsPerAddress: 3, connectionCapExempt: [] } });
     const open = await Promise.all(['agent-a', 'agent-b', 'agent-c'].map((id) => openWs(h!.wsUrl, id)));
     sockets.push(...open);
     await expect(openWs(h.wsUrl, 'agent-d')).rejects.toThrow(/closed before opening/);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { P2pBody, PublishBody, TopicPublishBody } from '../../protocol/index.js';
 import type { HubContext } from '../context.js';
 import { intParam, parse } from '../http.js';
+import { OMITTED_HEADER, TRUNCATED_HEADER } from '../http.js';
 import { assertContentSize, DEFAULT_HISTORY_LIMIT, DEFAULT_POLL_LIMIT, history, MAX_HISTORY_LIMIT, MAX_POLL_LIMIT, p2p, publish } from '../ops.js';
 import { claimedFrom, reader } from './claimed.js';
 
@@ -47,11 +48,14 @@ export function messageRoutes(app: FastifyInstance, ctx: HubContext): void {
     return publish(ctx, agentId, { ...body, topic_id });
   });
 
-  app.get('/topics/:topic_id/messages', async (req) => {
+  app.get('/topics/:topic_id/messages', async (req, res) => {
     const { topic_id } = parse(TopicParams, req.params, 'path');
     const q = parse(HistoryQuery, req.query, 'query');
     const who = reader(ctx, req, claimedFrom(req, 'agent_id'));
-    return history(ctx, who, topic_id, { limit: q.limit, offset: q.offset, before: q.before, after: q.after ?? q.since_id });
+    const page = history(ctx, who, topic_id, { limit: q.limit, offset: q.offset, before: q.before, after: q.after ?? q.since_id });
+    // The answer stays a bare array (clients expect one); a page cut at maxResponseBytes says so in headers.
+    if (page.omitted > 0) void res.headers({ [TRUNCATED_HEADER]: 'true', [OMITTED_HEADER]: String(page.omitted) });
+    return page.messages;
   });
 
   app.get('/messages/poll/:agent_id', async (req) => {
@@ -72,7 +76,8 @@ export function messageRoutes(app: FastifyInstance, ctx: HubContext): void {
   app.get('/feed', async (req) => {
     const q = parse(FeedQuery, req.query, 'query');
     const agentId = feedCaller(req);
-    return { messages: ctx.messages.feed(agentId, q.page, q.limit, q.content_type), page: q.page, limit: q.limit };
+    const page = ctx.messages.feed(agentId, q.page, q.limit, q.content_type);
+    return { messages: page.messages, page: q.page, limit: q.limit, ...(page.omitted > 0 ? { truncated: true, omitted: page.omitted } : {}) };
   });
 
   app.get('/feed/p2p-inbox', async (req) => {

@@ -27,7 +27,8 @@ export function exportRoutes(core: HubCore): void {
     }
     if (format !== 'md' && format !== 'markdown') throw new HubError(400, `query.format: unknown format '${q.format}' (use md)`);
     const topic = readableTopic(core, topic_id, whoIs(core, req, q.agent_id));
-    const lines = core.messages.history(topic.id, q.limit);
-    return { content: timelineMarkdown(topic, lines), format: 'md', topic_id: topic.id, count: lines.length };
+    // Cut at maxResponseBytes: the newest messages that fit; `truncated`/`omitted` say how many were left out.
+    const { messages: lines, omitted } = core.messages.historyPage(topic.id, q.limit, core.limits.maxResponseBytes);
+    return { content: timelineMarkdown(topic, lines), format: 'md', topic_id: topic.id, count: lines.length, ...(omitted > 0 ? { truncated: true, omitted } : {}) };
   });
 }

@@ -14,6 +14,7 @@ import { HubError, type HubCore } from '../core.js';
 import { parse } from '../http.js';
 import { whoIs } from './access.js';
 import { distilledMarkdown, readableTopic, timelineMarkdown } from './history.js';
+import { assertRoom } from './memory-quota.js';
 import { closeSync, onPath, openForRead, openForWrite, resolveUnder } from './safe-path.js';
 
 export const MEMORY_DIR = 'memory';
@@ -48,16 +49,22 @@ export function memoryRoutes(core: HubCore): void {
     const body = parse(MemoryExportBody, req.body);
     const agent = whoIs(core, req, parse(AgentField, req.body).agent_id ?? null);
     const topic = readableTopic(core, body.topic_id, agent);
-    const target = resolveUnder(memoryRoot(core.dataDir, agent), body.target_path ?? 'memory/recall-memory.md');
-    const lines = core.messages.history(topic.id, body.limit);
+    const root = memoryRoot(core.dataDir, agent);
+    const target = resolveUnder(root, body.target_path ?? 'memory/recall-memory.md');
+    // Never more than the quota is loaded: the newest messages that fit in memoryMaxBytes.
+    const { messages: lines, omitted } = core.messages.historyPage(topic.id, body.limit, core.limits.memoryMaxBytes);
     const content = body.mode === 'distilled' ? distilledMarkdown(topic, lines) : timelineMarkdown(topic, lines);
-    const fd = openForWrite(memoryRoot(core.dataDir, agent), target);
+    onPath(() => assertRoom(root, target.abs, Buffer.byteLength(content, 'utf8'), { maxFiles: core.limits.memoryMaxFiles, maxBytes: core.limits.memoryMaxBytes }));
+    const fd = openForWrite(root, target);
     try {
       onPath(() => writeSync(fd, content));
     } finally {
       closeSync(fd);
     }
-    return { ok: true, path: target.shown, target_path: target.shown, count: lines.length, mode: body.mode, topic_id: topic.id };
+    return {
+      ok: true, path: target.shown, target_path: target.shown, count: lines.length, mode: body.mode, topic_id: topic.id,
+      ...(omitted > 0 ? { truncated: true, omitted } : {}),
+    };
   });
 
   app.get('/memory/recall/read', async (req) => {

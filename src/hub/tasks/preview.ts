@@ -1,31 +1,38 @@
 /**
  * `POST /preview/url`: fetches a page with undici and returns its title, description, image and
- * site name. Bounded: http(s) only (every hop), at most 3 redirects, 5 s for the whole fetch, and at
- * most 1 MiB read (the rest is not downloaded; the preview comes from the first 1 MiB).
+ * site name. Bounded: http(s) only (every hop), at most `previewMaxRedirects` redirects (followed by
+ * hand, each hop checked again), `previewTimeoutMs` for the whole fetch, at most `previewMaxBytes`
+ * read (the rest is not downloaded).
  *
- * SSRF: the hub fetches any http(s) URL a caller names, including loopback and private addresses.
- * That is acceptable for a local hub run by its user; do not expose it to untrusted networks without
- * putting an egress filter in front (see docs/hub.md, "Utilities").
+ * SSRF: every connection goes through `guardedConnector` (destination.ts): only public unicast
+ * addresses, decided on the resolved address actually connected to, unless listed in `previewAllow`.
+ * Every failure to fetch answers the same 502 text, so the answer never tells an open port from a
+ * closed or filtered one.
  */
 import { TextDecoder } from 'node:util';
-import { request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { PreviewUrlBody, type PreviewUrlResponse } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
 import { parse } from '../http.js';
 import { whoIs } from './access.js';
+import { AllowList, guardedConnector, refusedIn } from './destination.js';
 import { parseHtmlMeta } from './html-meta.js';
-
-export const PREVIEW_LIMITS = Object.freeze({
-  timeoutMs: 5_000,
-  maxBytes: 1024 * 1024,
-  maxRedirects: 3,
-});
 
 export interface PreviewOptions {
   timeoutMs: number;
   maxBytes: number;
   maxRedirects: number;
+  /** The undici dispatcher every hop goes through (`previewDispatcher`). */
+  dispatcher: Dispatcher;
+}
+
+/** The one failure text: whatever went wrong (refused connection, reset, timeout, HTTP error, redirects). */
+export const PREVIEW_FAILED = 'could not fetch a preview of this URL';
+
+/** An undici agent whose every connection is checked by `guardedConnector`. */
+export function previewDispatcher(allow: readonly string[], timeoutMs: number): Agent {
+  return new Agent({ connect: guardedConnector(new AllowList(allow), { timeoutMs }), connections: 16 });
 }
 
 export interface Preview extends PreviewUrlResponse {
@@ -63,7 +70,7 @@ function decoderFor(contentType: string | undefined): TextDecoder {
   }
 }
 
-export async function fetchPreview(rawUrl: string, o: PreviewOptions = PREVIEW_LIMITS): Promise<Preview> {
+export async function fetchPreview(rawUrl: string, o: PreviewOptions): Promise<Preview> {
   let url = httpUrl(rawUrl);
   const signal = AbortSignal.timeout(o.timeoutMs);
   try {
@@ -71,18 +78,19 @@ export async function fetchPreview(rawUrl: string, o: PreviewOptions = PREVIEW_L
       const res = await request(url, {
         method: 'GET',
         signal,
+        dispatcher: o.dispatcher,
         headers: { 'user-agent': 'wtt-hub-preview/1', accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.1' },
       });
       const location = header(res.headers, 'location');
       if (res.statusCode >= 300 && res.statusCode < 400 && location) {
         await res.body.dump();
-        if (hop >= o.maxRedirects) throw new HubError(502, `too many redirects (more than ${o.maxRedirects})`);
+        if (hop >= o.maxRedirects) throw new Failed(`too many redirects (more than ${o.maxRedirects})`);
         url = httpUrl(location, url);
         continue;
       }
       if (res.statusCode >= 400) {
         await res.body.dump();
-        throw new HubError(502, `the page answered HTTP ${res.statusCode}`);
+        throw new Failed(`the page answered HTTP ${res.statusCode}`);
       }
       const contentType = header(res.headers, 'content-type') ?? null;
       const empty: Preview = { url: url.href, title: null, description: null, image: null, site_name: null, content_type: contentType, truncated: false };
@@ -126,20 +134,35 @@ export async function fetchPreview(rawUrl: string, o: PreviewOptions = PREVIEW_L
     }
   } catch (e) {
     if (e instanceof HubError) throw e;
-    if (signal.aborted) throw new HubError(504, `the page did not answer within ${o.timeoutMs / 1000} s`);
-    const code = (e as { code?: unknown }).code;
-    throw new HubError(502, `could not fetch the page${typeof code === 'string' ? ` (${code})` : ''}`);
+    const refused = refusedIn(e);
+    if (refused) throw HubError.of('destination_refused', `url: destination not allowed (${refused.message}); an operator may allow it with --preview-allow`);
+    const why = e instanceof Failed ? e.message : signal.aborted ? `no answer within ${o.timeoutMs} ms` : String((e as { code?: unknown }).code ?? (e as Error).message);
+    throw HubError.of('preview_failed', PREVIEW_FAILED, { logDetail: why });
   }
 }
+
+/** A fetch failure whose reason goes to the log only. */
+class Failed extends Error {}
 
 const Body = PreviewUrlBody.extend({ url: z.string().trim().min(1).max(4096), agent_id: z.string().min(1).max(200).optional() });
 const Query = z.looseObject({ agent_id: z.string().min(1).max(200).optional() });
 
-export function previewRoutes(core: HubCore, options: PreviewOptions = PREVIEW_LIMITS): void {
+export function previewRoutes(core: HubCore): void {
+  const { previewTimeoutMs, previewMaxBytes, previewMaxRedirects, previewAllow } = core.limits;
+  const dispatcher = previewDispatcher(previewAllow, previewTimeoutMs);
+  core.app.addHook('onClose', async () => {
+    await dispatcher.destroy();
+  });
+  const options: PreviewOptions = { timeoutMs: previewTimeoutMs, maxBytes: previewMaxBytes, maxRedirects: previewMaxRedirects, dispatcher };
   core.app.post('/preview/url', async (req) => {
     const body = parse(Body, req.body);
     // Identified like every call (legacy mode: the Python skill sends no identity here).
     whoIs(core, req, body.agent_id ?? parse(Query, req.query, 'query').agent_id ?? null);
-    return fetchPreview(body.url, options);
+    try {
+      return await fetchPreview(body.url, options);
+    } catch (e) {
+      if (e instanceof HubError && e.logDetail) req.log.debug({ reason: e.logDetail }, 'preview failed');
+      throw e;
+    }
   });
 }

@@ -17,14 +17,14 @@ export const MAX_PATH_BYTES = 1024;
 export function pathError(e: unknown): never {
   const code = (e as NodeJS.ErrnoException).code;
   switch (code) {
-    case 'ENAMETOOLONG': throw new HubError(400, 'target_path: a name in it is too long for the filesystem');
-    case 'ENOTDIR': case 'EEXIST': throw new HubError(400, 'target_path: a part of it is a file, not a directory');
-    case 'EISDIR': throw new HubError(400, 'target_path is a directory');
-    case 'ELOOP': throw new HubError(400, 'target_path is a symbolic link; refused');
-    case 'EINVAL': case 'EILSEQ': throw new HubError(400, 'target_path: the filesystem refuses this name');
+    case 'ENAMETOOLONG': throw HubError.of('bad_path', 'target_path: a name in it is too long for the filesystem');
+    case 'ENOTDIR': case 'EEXIST': throw HubError.of('bad_path', 'target_path: a part of it is a file, not a directory');
+    case 'EISDIR': throw HubError.of('bad_path', 'target_path is a directory');
+    case 'ELOOP': throw HubError.of('bad_path', 'target_path is a symbolic link; refused');
+    case 'EINVAL': case 'EILSEQ': throw HubError.of('bad_path', 'target_path: the filesystem refuses this name');
     case 'ENOENT': throw new HubError(404, 'target_path does not exist');
     case 'EACCES': case 'EPERM': throw new HubError(403, 'target_path: permission denied');
-    case 'ENOSPC': case 'EDQUOT': throw new HubError(507, 'the hub has no room left on its disk');
+    case 'ENOSPC': case 'EDQUOT': throw HubError.of('insufficient_storage', 'the hub has no room left on its disk');
     default: throw e;
   }
 }
@@ -57,20 +57,20 @@ export function within(root: string, child: string): boolean {
  * A leading `memory/` is dropped: the root IS the memory directory. Pure: no disk access.
  */
 export function resolveUnder(root: string, target: string): SafePath {
-  if (target.includes('\0')) throw new HubError(400, 'target_path must not contain NUL bytes');
+  if (target.includes('\0')) throw HubError.of('bad_path', 'target_path must not contain NUL bytes');
   if (isAbsolute(target) || /^[a-zA-Z]:/.test(target) || target.startsWith('\\') || target.startsWith('/')) {
-    throw new HubError(400, `target_path must be relative to the memory directory, got an absolute path`);
+    throw HubError.of('bad_path', `target_path must be relative to the memory directory, got an absolute path`);
   }
   const segments = target.split(/[\\/]+/).filter((s) => s !== '' && s !== '.');
-  if (segments.includes('..')) throw new HubError(400, "target_path must not contain '..'");
+  if (segments.includes('..')) throw HubError.of('bad_path', "target_path must not contain '..'");
   if (segments[0] === 'memory') segments.shift();
-  if (segments.length === 0) throw new HubError(400, 'target_path names no file');
+  if (segments.length === 0) throw HubError.of('bad_path', 'target_path names no file');
   for (const seg of segments) {
-    if (Buffer.byteLength(seg, 'utf8') > MAX_NAME_BYTES) throw new HubError(400, `target_path: a file or directory name is longer than ${MAX_NAME_BYTES} bytes`);
+    if (Buffer.byteLength(seg, 'utf8') > MAX_NAME_BYTES) throw HubError.of('bad_path', `target_path: a file or directory name is longer than ${MAX_NAME_BYTES} bytes`);
   }
-  if (Buffer.byteLength(segments.join('/'), 'utf8') > MAX_PATH_BYTES) throw new HubError(400, `target_path is longer than ${MAX_PATH_BYTES} bytes`);
+  if (Buffer.byteLength(segments.join('/'), 'utf8') > MAX_PATH_BYTES) throw HubError.of('bad_path', `target_path is longer than ${MAX_PATH_BYTES} bytes`);
   const abs = join(root, ...segments);
-  if (!within(root, abs) || abs === root) throw new HubError(400, 'target_path leaves the memory directory');
+  if (!within(root, abs) || abs === root) throw HubError.of('bad_path', 'target_path leaves the memory directory');
   return { abs, shown: ['memory', ...segments].join('/') };
 }
 
@@ -81,7 +81,7 @@ function assertNoSymlinks(root: string, abs: string): void {
   for (const p of parts) {
     cur = join(cur, p);
     if (!existsSync(cur) && !isDanglingLink(cur)) return;
-    if (lstatSync(cur).isSymbolicLink()) throw new HubError(400, 'target_path goes through a symbolic link; refused');
+    if (lstatSync(cur).isSymbolicLink()) throw HubError.of('bad_path', 'target_path goes through a symbolic link; refused');
   }
 }
 
@@ -108,13 +108,13 @@ function openForWriteRaw(root: string, target: SafePath): number {
   const realRoot = ensureRoot(root);
   assertNoSymlinks(root, target.abs);
   mkdirSync(dirname(target.abs), { recursive: true, mode: 0o700 });
-  if (!within(realRoot, realpathSync(dirname(target.abs)))) throw new HubError(400, 'target_path leaves the memory directory');
+  if (!within(realRoot, realpathSync(dirname(target.abs)))) throw HubError.of('bad_path', 'target_path leaves the memory directory');
   try {
     return openSync(target.abs, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new HubError(400, 'target_path is a symbolic link; refused');
-    if (code === 'EISDIR') throw new HubError(400, 'target_path is a directory');
+    if (code === 'ELOOP') throw HubError.of('bad_path', 'target_path is a symbolic link; refused');
+    if (code === 'EISDIR') throw HubError.of('bad_path', 'target_path is a directory');
     throw e;
   }
 }
@@ -133,11 +133,11 @@ function openForReadRaw(root: string, target: SafePath): number {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new HubError(404, `${target.shown} does not exist`);
     throw e;
   }
-  if (!within(realRoot, real)) throw new HubError(400, 'target_path leads outside the memory directory (symbolic link); refused');
+  if (!within(realRoot, real)) throw HubError.of('bad_path', 'target_path leads outside the memory directory (symbolic link); refused');
   try {
     return openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new HubError(400, 'target_path is a directory');
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw HubError.of('bad_path', 'target_path is a directory');
     throw e;
   }
 }
