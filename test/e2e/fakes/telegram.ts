@@ -11,6 +11,8 @@ export interface SentMessage {
   chat_id: string;
   text: string;
   parse_mode?: string;
+  /** The message_id the fake answered with (what the gateway reports as `messageId`). */
+  message_id: number;
   /** Epoch ms when the fake received it. */
   at: number;
 }
@@ -31,6 +33,8 @@ export interface FakeTelegram {
   sendUserText(user: FakeUser, text: string): number;
   /** Resolves with the first sendMessage to `chatId` after index `since` of `sent`. */
   nextSent(chatId: string, since: number, timeoutMs: number): Promise<SentMessage>;
+  /** Resolves with the first sendMessage after index `since` of `sent` that `match` accepts. */
+  sentMatching(since: number, match: (m: SentMessage) => boolean, timeoutMs: number): Promise<SentMessage>;
   close(): Promise<void>;
 }
 
@@ -104,9 +108,9 @@ export async function startFakeTelegram(token: string): Promise<FakeTelegram> {
           case 'sendMessage': {
             const chatId = String(p.chat_id);
             const text = String(p.text ?? '');
-            sent.push({ chat_id: chatId, text, ...(typeof p.parse_mode === 'string' ? { parse_mode: p.parse_mode } : {}), at: Date.now() });
-            wake(sentWaiters);
             const id = nextMessageId++;
+            sent.push({ chat_id: chatId, text, ...(typeof p.parse_mode === 'string' ? { parse_mode: p.parse_mode } : {}), message_id: id, at: Date.now() });
+            wake(sentWaiters);
             return reply(res, 200, {
               ok: true,
               result: { message_id: id, date: Math.floor(Date.now() / 1000), chat: { id: Number(chatId), type: 'private' }, from: BOT, text },
@@ -120,6 +124,24 @@ export async function startFakeTelegram(token: string): Promise<FakeTelegram> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
+
+  const sentMatching = (since: number, match: (m: SentMessage) => boolean, timeoutMs: number): Promise<SentMessage> => {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const hit = sent.slice(since).find(match);
+        if (!hit) return false;
+        clearTimeout(timer);
+        sentWaiters.delete(check);
+        resolve(hit);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        sentWaiters.delete(check);
+        reject(new Error(`no matching sendMessage within ${timeoutMs} ms; Bot API calls: ${calls.slice(-30).join(', ')}`));
+      }, timeoutMs);
+      if (!check()) sentWaiters.add(check);
+    });
+  };
 
   return {
     apiRoot: `http://127.0.0.1:${port}`,
@@ -142,22 +164,9 @@ export async function startFakeTelegram(token: string): Promise<FakeTelegram> {
       return update_id;
     },
     nextSent(chatId, since, timeoutMs) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const hit = sent.slice(since).find((s) => s.chat_id === chatId);
-          if (!hit) return false;
-          clearTimeout(timer);
-          sentWaiters.delete(check);
-          resolve(hit);
-          return true;
-        };
-        const timer = setTimeout(() => {
-          sentWaiters.delete(check);
-          reject(new Error(`no sendMessage to ${chatId} within ${timeoutMs} ms; Bot API calls: ${calls.slice(-30).join(', ')}`));
-        }, timeoutMs);
-        if (!check()) sentWaiters.add(check);
-      });
+      return sentMatching(since, (s) => s.chat_id === chatId, timeoutMs);
     },
+    sentMatching,
     close() {
       wake(waiters);
       server.closeAllConnections();
