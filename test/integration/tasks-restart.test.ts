@@ -63,7 +63,7 @@ describe('tasks across a daemon crash', () => {
     expect((await aliceApi.getTask(t.id)).status).toBe('doing');
 
     const second = startDaemon(['daemon'], env);
-    await second.waitFor('stderr', /task actors restored/);
+    await second.waitFor('log', /task actors restored/);
     await until(async () => (await aliceApi.getTask(t.id)).status === 'review', 20_000, 'the task in review after the restart');
     const task = await aliceApi.getTask(t.id);
     expect(task.output).toBe(`done after restart: Survive a crash [task:${t.id}:run:1 #1]`);

@@ -78,7 +78,7 @@ describe('tasks at scale', () => {
 
     // The daemon process runs the production build of xstate (vitest loads the slower development one).
     const d = startDaemon(['daemon'], { ...env, WTT_LOG_LEVEL: 'info', WTT_STATUS_PORT: 'off' });
-    const line = (await d.waitFor('stderr', /^.*task actors restored.*$/mu, 60_000))[0];
+    const line = (await d.waitFor('log', /^.*task actors restored.*$/mu, 60_000))[0];
     await d.waitFor('stderr', /connection: live/u, 60_000);
     const answer = await askDaemon(controlSocketPath(config.stateDir), bob.agent_id, [STATUS_REQUEST], 30_000);
     const report = StatusReport.parse(JSON.parse(answer?.text ?? '{}'));
