@@ -36,14 +36,11 @@ import { executeActor } from '../executor/actor.js';
 import { ConcurrencyLimiter } from '../executor/limiter.js';
 import { kvLedger, reportResult, setTaskStatus } from '../executor/report.js';
 import type { Executor } from '../executor/types.js';
-import { guardQuestion } from '../guards/ask.js';
-import { pruneBudget, takeRun, type BudgetState } from '../guards/budget.js';
-import { hopVerdict, readHops } from '../guards/hops.js';
-import { OPEN_POLICY, parsePeers, peerVerdict, type PeerPolicy } from '../guards/peers.js';
 import type { Logger } from '../log.js';
 import type { Message, ServerFrame, Task } from '../protocol/index.js';
 import { normalizeTaskStatus } from '../protocol/task.js';
 import type { TaskStatus } from '../protocol/task-transition.js';
+import type { PeerGuards } from './peer-guards.js';
 import type { StateStore } from './store.js';
 import { parseTaskMessage } from './task-messages.js';
 
@@ -59,6 +56,10 @@ export interface TaskRuntimeDeps {
   now: () => number;
   /** Wakes the notifier after a notice was queued. */
   wake: () => void;
+  /** WTT_PEERS, hops and budgets (shared with the conversations). */
+  guards: PeerGuards;
+  /** The WTT_MAX_CONCURRENT_TASKS slots (shared with the conversations). */
+  limiter?: ConcurrencyLimiter | undefined;
 }
 
 type System = { get(id: string): AnyActorRef | undefined };
@@ -82,8 +83,6 @@ export interface TaskSummary {
   reason: string | null;
 }
 
-const BUDGET_KV = 'guards:budget';
-
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export class TaskRuntime {
@@ -96,18 +95,15 @@ export class TaskRuntime {
   /** Task topic → task id (for follow-ups). */
   private readonly topics = new Map<string, string>();
   private readonly limiter: ConcurrencyLimiter;
-  private readonly policy: PeerPolicy;
-  private budget: BudgetState;
+  private readonly guards: PeerGuards;
   private stopped = false;
   private synced = false;
   private syncing: Promise<void> | undefined;
 
   constructor(private readonly deps: TaskRuntimeDeps) {
     const c = deps.config();
-    this.limiter = new ConcurrencyLimiter(c.maxConcurrentTasks);
-    const p = parsePeers(c.peers);
-    this.policy = p.ok ? p.policy : OPEN_POLICY;
-    this.budget = this.loadBudget();
+    this.limiter = deps.limiter ?? new ConcurrencyLimiter(c.maxConcurrentTasks);
+    this.guards = deps.guards;
   }
 
   // ── logic ──────────────────────────────────────────────────────────────────────────────
@@ -347,24 +343,10 @@ export class TaskRuntime {
   private mayRun(t: Task, m: Message | undefined): boolean {
     const me = this.deps.agentId() ?? '';
     const peer = t.owner_agent_id ?? t.created_by ?? 'unknown';
-    const refuse = (limit: 'peer' | 'hops' | 'budget', reason: string) => {
-      this.deps.log.warn({ task_id: t.id, peer, limit }, `task not run: ${reason}`);
-      const q = guardQuestion(limit, peer, reason);
-      this.notice(`guard:${limit}:${t.id}`, `${q?.text ?? `⚠ Task "${t.title}" was not run: ${reason}.`}\nTask "${t.title}" (${t.id}) was not run.`, true, t.id);
-      return false;
-    };
-    const p = peerVerdict(this.policy, peer, me);
-    if (!p.allowed) return refuse('peer', p.reason);
-    if (peer === me) return true;
-    if (m) {
-      const h = hopVerdict(readHops(m), this.deps.config().maxHops);
-      if (!h.allowed) return refuse('hops', h.reason);
-    }
-    const b = takeRun(pruneBudget(this.budget, this.deps.now()), peer, this.deps.now(), this.deps.config().peerRunsPerHour);
-    this.budget = b.state;
-    this.deps.store.setKv(BUDGET_KV, JSON.stringify(this.budget));
-    if (!b.allowed) return refuse('budget', b.reason);
-    return true;
+    const r = this.guards.check(peer, me, m);
+    if (r.allowed) return true;
+    this.guards.refuse(t.id, peer, r, `Task "${t.title}" (${t.id})`);
+    return false;
   }
 
   private spawn(t: Task, status: TaskStatus): AnyActorRef | undefined {
@@ -493,6 +475,11 @@ export class TaskRuntime {
     return next;
   }
 
+  /** A task topic's task (conversations leave these topics to the task actors). */
+  isTaskTopic(topicId: string): boolean {
+    return this.topics.has(topicId);
+  }
+
   private notice(key: string, text: string, urgent: boolean, taskId: string): void {
     try {
       if (this.deps.store.enqueueNotice({ key, text, urgent, task_id: taskId }) !== undefined) this.deps.wake();
@@ -501,20 +488,7 @@ export class TaskRuntime {
     }
   }
 
-  private loadBudget(): BudgetState {
-    try {
-      const raw = this.deps.store.getKv(BUDGET_KV);
-      const v = raw ? (JSON.parse(raw) as unknown) : {};
-      if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
-      const out: Record<string, number[]> = {};
-      for (const [k, times] of Object.entries(v as Record<string, unknown>)) {
-        if (Array.isArray(times)) out[k] = times.filter((x): x is number => typeof x === 'number');
-      }
-      return out;
-    } catch {
-      return {};
-    }
-  }
+
 }
 
 /**
