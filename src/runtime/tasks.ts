@@ -17,6 +17,7 @@
  */
 import type { AnyActorRef, Snapshot, Subscription } from 'xstate';
 import { fromPromise } from 'xstate';
+import { z } from 'zod';
 import { pipelineMachine, type PipelineInput, type PipelineSnapshot } from '../../machines/pipeline.machine.js';
 import {
   taskMachine,
@@ -83,6 +84,21 @@ export interface TaskSummary {
   reason: string | null;
 }
 
+/** What a persisted actor must look like before it is handed to XState (the disk is untrusted input). */
+const PersistedShape = {
+  task: z.looseObject({
+    status: z.literal('active'),
+    value: z.union([z.string(), z.record(z.string(), z.unknown())]),
+    context: z.looseObject({ task: z.looseObject({ id: z.string().min(1), title: z.string() }), run: z.number(), now: z.number() }),
+    children: z.record(z.string(), z.unknown()).optional(),
+  }),
+  pipeline: z.looseObject({
+    status: z.literal('active'),
+    value: z.union([z.string(), z.record(z.string(), z.unknown())]),
+    context: z.looseObject({ pipelineId: z.string().min(1), nodes: z.array(z.unknown()), edges: z.array(z.unknown()) }),
+  }),
+} as const;
+
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export class TaskRuntime {
@@ -96,6 +112,8 @@ export class TaskRuntime {
   private readonly topics = new Map<string, string>();
   private readonly limiter: ConcurrencyLimiter;
   private readonly guards: PeerGuards;
+  /** Tasks with a progress PATCH in flight → the latest figure. */
+  private readonly progressing = new Map<string, number>();
   private stopped = false;
   private synced = false;
   private syncing: Promise<void> | undefined;
@@ -114,7 +132,7 @@ export class TaskRuntime {
     const reportDeps = () => ({ api: d.api(), ledger });
     const task = taskMachine.provide({
       actors: {
-        execute: executeActor({ executor: d.executor, limiter: this.limiter, now: d.now }),
+        execute: executeActor({ executor: d.executor, limiter: this.limiter, now: d.now, onProgress: (id, p) => this.progress(id, p) }),
         report: fromPromise<void, ReportInput>(({ input, signal }) => reportResult(reportDeps(), input, signal)),
         setStatus: fromPromise<void, SetStatusInput>(({ input, signal }) => setTaskStatus(reportDeps(), input, signal)),
         notify: fromPromise<void, NotifyInput>(async ({ input }) => this.notice(input.key, input.text, input.urgent, input.taskId)),
@@ -137,6 +155,8 @@ export class TaskRuntime {
     for (const row of this.deps.store.loadActors()) {
       const id = row.key.slice(row.kind.length + 1);
       try {
+        const shape = PersistedShape[row.kind].safeParse(row.snapshot);
+        if (!shape.success) throw new Error(`not a ${row.kind} snapshot: ${shape.error.issues[0]?.message ?? 'bad shape'}`);
         this.bucket(id).send({ type: 'RESTORE', key: row.key, kind: row.kind, snapshot: row.snapshot as Snapshot<unknown> } satisfies BucketEvent);
         const ref = system.get(row.key);
         if (!ref || ref.getSnapshot().status !== 'active') throw new Error('the snapshot did not start');
@@ -330,7 +350,10 @@ export class TaskRuntime {
     // dispatch: the hub moved it to doing (run, pipeline); pickup (at start only): todo tasks assigned here
     if (why === 'dispatch' ? status !== 'doing' : status !== 'todo') return;
     const current = entry ? taskStatusOf(entry.ref.getSnapshot() as TaskSnapshot) : undefined;
-    if (current === 'doing' || current === 'review') return;
+    if (current === 'doing') return;
+    // In review, `doing` on the hub is usually a reject (its [TASK_REVIEW] brings the comment);
+    // only the hub's own [TASK_RUN] (a /run from review) starts a new run.
+    if (current === 'review' && (m === undefined || (m.sender_type ?? '').toLowerCase() !== 'system')) return;
     if (!this.mayRun(t, m)) return;
     if (entry) entry.ref.send({ type: 'RUN', at });
     else {
@@ -473,6 +496,31 @@ export class TaskRuntime {
       if (this.chains.get(taskId) === next) this.chains.delete(taskId);
     });
     return next;
+  }
+
+  /**
+   * Real progress from the executor → the hub's `progress` field and the pipeline's stage progress.
+   * One PATCH in flight per task; a newer figure that arrives meanwhile is sent after it (the last wins).
+   */
+  private progress(taskId: string, progress: number): void {
+    const e = this.entries.get(actorKey('task', taskId));
+    const pipelineId = e ? (e.ref.getSnapshot() as TaskSnapshot).context.task.pipeline_id : undefined;
+    if (pipelineId) this.entries.get(actorKey('pipeline', pipelineId))?.ref.send({ type: 'TASK.PROGRESS', taskId, progress });
+    const busy = this.progressing.has(taskId);
+    this.progressing.set(taskId, progress);
+    if (busy) return;
+    const send = (value: number): void => {
+      void this.deps
+        .api()
+        .updateTask(taskId, { progress: value })
+        .catch((err: unknown) => this.deps.log.debug({ task_id: taskId, err: errText(err) }, 'could not PATCH progress'))
+        .finally(() => {
+          const latest = this.progressing.get(taskId);
+          if (latest !== undefined && latest !== value && !this.stopped) send(latest);
+          else this.progressing.delete(taskId);
+        });
+    };
+    send(progress);
   }
 
   /** A task topic's task (conversations leave these topics to the task actors). */

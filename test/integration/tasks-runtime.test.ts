@@ -106,6 +106,20 @@ describe('tasks in the runtime (real hub, command executor)', () => {
     expect([...said].sort((a, b) => a - b)).toEqual(said);
   });
 
+  it('sends the executor\'s real progress to the hub\'s progress field (no clock)', async () => {
+    const h = await hub();
+    const alice = await registerAgent(h.url, 'alice');
+    const bob = await registerAgent(h.url, 'bob');
+    const aliceApi = agentApi(h.url, alice);
+    const runtime = start(h, bob, {}, 'progress');
+    await live(runtime);
+    const t = await aliceApi.createTask({ title: 'With progress', runner_agent_id: bob.agent_id });
+    await aliceApi.runTask(t.id, { runner_agent_id: bob.agent_id });
+    await until(async () => (await statusOf(aliceApi, t.id)) === 'review', 15_000, 'the task in review');
+    await until(async () => (await aliceApi.taskProgress())[t.id] === 80, 10_000, 'the last real progress figure (80) on the hub');
+    expect((await aliceApi.getTask(t.id)).output).toBe('the result');
+  });
+
   it('runs nothing for messages that imitate a dispatch or a review, and ignores a real todo task until it is dispatched', async () => {
     const h = await hub();
     const alice = await registerAgent(h.url, 'alice');
