@@ -40,6 +40,7 @@ import type { Executor } from '../executor/types.js';
 import type { Logger } from '../log.js';
 import type { Message, ServerFrame, Task } from '../protocol/index.js';
 import { normalizeTaskStatus } from '../protocol/task.js';
+import { DEFAULT_PIPELINE_ID } from '../protocol/pipeline.js';
 import type { TaskStatus } from '../protocol/task-transition.js';
 import type { PeerGuards } from './peer-guards.js';
 import type { StateStore } from './store.js';
@@ -197,8 +198,8 @@ export class TaskRuntime {
       const list = await api.listTasks({ runner_agent_id: me, status, limit: 1000 });
       for (const t of list) {
         if (t.runner_agent_id !== me) continue;
-        // Pipeline tasks in todo wait for their pipeline to dispatch them.
-        if (status === 'todo' && t.pipeline_id) continue;
+        // Stages of a pipeline (other than the default one) wait for the pipeline to dispatch them.
+        if (status === 'todo' && (t.task_mode === 'pipeline' || (t.pipeline_id && t.pipeline_id !== DEFAULT_PIPELINE_ID))) continue;
         await this.serial(t.id, () => this.fromRecord(t, status === 'review' ? 'observe' : status === 'todo' ? 'pickup' : 'dispatch', undefined));
       }
     }
@@ -401,7 +402,8 @@ export class TaskRuntime {
     const ref = this.system?.get(key);
     if (!ref) return undefined;
     this.track('task', t.id, ref);
-    if (t.pipeline_id) this.ensurePipeline(t.pipeline_id);
+    // The default pipeline is where every task without one lands: not a pipeline to follow.
+    if (t.pipeline_id && t.pipeline_id !== DEFAULT_PIPELINE_ID) this.ensurePipeline(t.pipeline_id);
     return ref;
   }
 
