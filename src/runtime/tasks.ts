@@ -118,6 +118,11 @@ export class TaskRuntime {
   private stopped = false;
   private synced = false;
   private syncing: Promise<void> | undefined;
+  private markSynced!: () => void;
+  /** Resolves once the start-up recovery from the hub has run. */
+  readonly recovered: Promise<void> = new Promise((resolve) => {
+    this.markSynced = resolve;
+  });
 
   constructor(private readonly deps: TaskRuntimeDeps) {
     const c = deps.config();
@@ -182,6 +187,7 @@ export class TaskRuntime {
     this.syncing ??= this.recover().then(
       () => {
         this.synced = true;
+        this.markSynced();
       },
       (e: unknown) => this.deps.log.warn({ err: errText(e) }, 'could not recover tasks from the hub; retried at the next reconnect'),
     ).finally(() => {

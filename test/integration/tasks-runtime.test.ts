@@ -56,7 +56,11 @@ function start(h: StartedHub, agent: RegisteredAgent, env: Record<string, string
   return runtime;
 }
 
-const live = (r: Runtime) => until(() => r.status().connection.state === 'live', 10_000, 'the link live');
+/** Live, and the start-up recovery done (it would pick up todo tasks created meanwhile). */
+const live = async (r: Runtime) => {
+  await until(() => r.status().connection.state === 'live', 10_000, 'the link live');
+  await r.tasks?.recovered;
+};
 
 const summaries = async (api: WttApi, topicId: string) =>
   (await api.topicMessages(topicId, { limit: 200 })).map((m) => m.content ?? '').filter((c) => c.startsWith(RESULT_TAG));
