@@ -14,6 +14,8 @@ export interface ExecuteActorDeps {
   limiter: ConcurrencyLimiter;
   /** The runtime's clock (ms since the epoch). */
   now: () => number;
+  /** A real progress figure (0..100) from the executor (the runtime PATCHes the hub's progress field). */
+  onProgress?: ((taskId: string, progress: number) => void) | undefined;
 }
 
 export function executeActor(deps: ExecuteActorDeps) {
@@ -34,7 +36,10 @@ export function executeActor(deps: ExecuteActorDeps) {
           idempotencyKey: input.idempotencyKey,
           attempt: input.attempt,
           signal: controller.signal,
-          onEvent: (ev) => send({ type: 'EXEC.PROGRESS', at: deps.now(), text: ev.text, progress: ev.progress }),
+          onEvent: (ev) => {
+            send({ type: 'EXEC.PROGRESS', at: deps.now(), text: ev.text, progress: ev.progress });
+            if (ev.progress !== undefined && !controller.signal.aborted) deps.onProgress?.(input.task.id, ev.progress);
+          },
         });
         send({ type: 'EXEC.DONE', at: deps.now(), result });
       } catch (e) {

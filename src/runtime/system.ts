@@ -33,6 +33,9 @@ import type { StatusReport } from './status.js';
 import { AwayTracker, awayReport } from './away.js';
 import { executorFor } from '../executor/registry.js';
 import { TaskRuntime } from './tasks.js';
+import { Conversations } from './conversations.js';
+import { PeerGuards } from './peer-guards.js';
+import { ConcurrencyLimiter } from '../executor/limiter.js';
 
 const VERSION = (() => {
   try {
@@ -67,6 +70,8 @@ export interface RuntimeOptions {
   now?: (() => number) | undefined;
   /** How long `stop()` waits for the deliveries in flight (default 5 s). */
   drainTimeoutMs?: number | undefined;
+  /** Auto-reply tuning (tests shorten the 15 s spacing of replies in a topic). */
+  autoReply?: { minGapMs?: number } | undefined;
   /** Re-reads the configuration after onboarding wrote `.env` (default: `loadConfig()` from the process environment). */
   reloadConfig?: (() => Readonly<Config>) | undefined;
 }
@@ -77,6 +82,8 @@ export interface Runtime {
   readonly intake: Intake;
   /** The task actors' side (undefined when WTT_EXECUTOR is unset: this agent runs no tasks). */
   readonly tasks: TaskRuntime | undefined;
+  /** The auto-replies (undefined unless WTT_AUTO_REPLY is on and an executor is set). */
+  readonly conversations: Conversations | undefined;
   start(): Runtime;
   /** The one published status (from the root's context). */
   status(): RuntimeStatus;
@@ -156,6 +163,23 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   const clock = opts.now ?? Date.now;
   const away = new AwayTracker({ minAwayMs: config.awayReportMs, previousRun: store.beginRun() });
   const executor = executorFor(config);
+  const now = opts.now ?? Date.now;
+  const tasksLog = log.child({ systemId: 'tasks' });
+  const wakeNotifier = () => send('notifier', { type: 'OUTBOX.WAKE' });
+  const guards = new PeerGuards({
+    config: current,
+    store,
+    log: tasksLog,
+    now,
+    notice: (key, text) => {
+      try {
+        if (store.enqueueNotice({ key, text, urgent: true }) !== undefined) wakeNotifier();
+      } catch (e) {
+        tasksLog.error({ err: e instanceof Error ? e.message : String(e) }, 'could not queue a guard notice');
+      }
+    },
+  });
+  const limiter = new ConcurrencyLimiter(config.maxConcurrentTasks);
   const tasks = executor
     ? new TaskRuntime({
         config: current,
@@ -163,11 +187,29 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         agentId: () => actor?.getSnapshot().context.identity?.agentId ?? current().agentId,
         store,
         executor,
-        log: log.child({ systemId: 'tasks' }),
-        now: opts.now ?? Date.now,
-        wake: () => send('notifier', { type: 'OUTBOX.WAKE' }),
+        log: tasksLog,
+        now,
+        wake: wakeNotifier,
+        guards,
+        limiter,
       })
     : undefined;
+  const conversations =
+    executor && config.autoReply
+      ? new Conversations({
+          api: () => apiOf(current()),
+          agentId: () => actor?.getSnapshot().context.identity?.agentId ?? current().agentId,
+          mentionNames: () => current().mentionNames,
+          executor,
+          limiter,
+          guards,
+          store,
+          log: log.child({ systemId: 'conversations' }),
+          now,
+          isTaskTopic: (topicId) => tasks?.isTaskTopic(topicId) ?? false,
+          minGapMs: opts.autoReply?.minGapMs,
+        })
+      : undefined;
 
   const routerLog = log.child({ systemId: 'router' });
   const logic = runtimeMachine.provide({
@@ -177,7 +219,10 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       router: routerLogic({
         log: routerLog,
         onFrame: (frame) => tasks?.onFrame(frame),
-        onMessages: (messages) => tasks?.onMessages(messages),
+        onMessages: (messages) => {
+          tasks?.onMessages(messages);
+          conversations?.onMessages(messages);
+        },
         alert: (kind, text) => {
           const clean = scrubSecrets(text, secrets());
           routerLog.warn({ kind }, clean);
@@ -325,6 +370,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     store,
     intake,
     tasks,
+    conversations,
     start() {
       if (!started) {
         started = true;
@@ -364,7 +410,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       };
     },
     async stop() {
-      await tasks?.stop();
+      await Promise.all([tasks?.stop(), conversations?.stop()]);
       if (actor.getSnapshot().status === 'active') {
         connectionRef?.send({ type: 'STOP' });
         // Stop taking work, then let each route finish the delivery in flight (bounded), so a

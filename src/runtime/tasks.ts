@@ -17,6 +17,7 @@
  */
 import type { AnyActorRef, Snapshot, Subscription } from 'xstate';
 import { fromPromise } from 'xstate';
+import { z } from 'zod';
 import { pipelineMachine, type PipelineInput, type PipelineSnapshot } from '../../machines/pipeline.machine.js';
 import {
   taskMachine,
@@ -36,14 +37,12 @@ import { executeActor } from '../executor/actor.js';
 import { ConcurrencyLimiter } from '../executor/limiter.js';
 import { kvLedger, reportResult, setTaskStatus } from '../executor/report.js';
 import type { Executor } from '../executor/types.js';
-import { guardQuestion } from '../guards/ask.js';
-import { pruneBudget, takeRun, type BudgetState } from '../guards/budget.js';
-import { hopVerdict, readHops } from '../guards/hops.js';
-import { OPEN_POLICY, parsePeers, peerVerdict, type PeerPolicy } from '../guards/peers.js';
 import type { Logger } from '../log.js';
 import type { Message, ServerFrame, Task } from '../protocol/index.js';
 import { normalizeTaskStatus } from '../protocol/task.js';
+import { DEFAULT_PIPELINE_ID } from '../protocol/pipeline.js';
 import type { TaskStatus } from '../protocol/task-transition.js';
+import type { PeerGuards } from './peer-guards.js';
 import type { StateStore } from './store.js';
 import { parseTaskMessage } from './task-messages.js';
 
@@ -59,6 +58,10 @@ export interface TaskRuntimeDeps {
   now: () => number;
   /** Wakes the notifier after a notice was queued. */
   wake: () => void;
+  /** WTT_PEERS, hops and budgets (shared with the conversations). */
+  guards: PeerGuards;
+  /** The WTT_MAX_CONCURRENT_TASKS slots (shared with the conversations). */
+  limiter?: ConcurrencyLimiter | undefined;
 }
 
 type System = { get(id: string): AnyActorRef | undefined };
@@ -82,7 +85,20 @@ export interface TaskSummary {
   reason: string | null;
 }
 
-const BUDGET_KV = 'guards:budget';
+/** What a persisted actor must look like before it is handed to XState (the disk is untrusted input). */
+const PersistedShape = {
+  task: z.looseObject({
+    status: z.literal('active'),
+    value: z.union([z.string(), z.record(z.string(), z.unknown())]),
+    context: z.looseObject({ task: z.looseObject({ id: z.string().min(1), title: z.string() }), run: z.number(), now: z.number() }),
+    children: z.record(z.string(), z.unknown()).optional(),
+  }),
+  pipeline: z.looseObject({
+    status: z.literal('active'),
+    value: z.union([z.string(), z.record(z.string(), z.unknown())]),
+    context: z.looseObject({ pipelineId: z.string().min(1), nodes: z.array(z.unknown()), edges: z.array(z.unknown()) }),
+  }),
+} as const;
 
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -96,18 +112,22 @@ export class TaskRuntime {
   /** Task topic → task id (for follow-ups). */
   private readonly topics = new Map<string, string>();
   private readonly limiter: ConcurrencyLimiter;
-  private readonly policy: PeerPolicy;
-  private budget: BudgetState;
+  private readonly guards: PeerGuards;
+  /** Tasks with a progress PATCH in flight → the latest figure. */
+  private readonly progressing = new Map<string, number>();
   private stopped = false;
   private synced = false;
   private syncing: Promise<void> | undefined;
+  private markSynced!: () => void;
+  /** Resolves once the start-up recovery from the hub has run. */
+  readonly recovered: Promise<void> = new Promise((resolve) => {
+    this.markSynced = resolve;
+  });
 
   constructor(private readonly deps: TaskRuntimeDeps) {
     const c = deps.config();
-    this.limiter = new ConcurrencyLimiter(c.maxConcurrentTasks);
-    const p = parsePeers(c.peers);
-    this.policy = p.ok ? p.policy : OPEN_POLICY;
-    this.budget = this.loadBudget();
+    this.limiter = deps.limiter ?? new ConcurrencyLimiter(c.maxConcurrentTasks);
+    this.guards = deps.guards;
   }
 
   // ── logic ──────────────────────────────────────────────────────────────────────────────
@@ -118,7 +138,7 @@ export class TaskRuntime {
     const reportDeps = () => ({ api: d.api(), ledger });
     const task = taskMachine.provide({
       actors: {
-        execute: executeActor({ executor: d.executor, limiter: this.limiter, now: d.now }),
+        execute: executeActor({ executor: d.executor, limiter: this.limiter, now: d.now, onProgress: (id, p) => this.progress(id, p) }),
         report: fromPromise<void, ReportInput>(({ input, signal }) => reportResult(reportDeps(), input, signal)),
         setStatus: fromPromise<void, SetStatusInput>(({ input, signal }) => setTaskStatus(reportDeps(), input, signal)),
         notify: fromPromise<void, NotifyInput>(async ({ input }) => this.notice(input.key, input.text, input.urgent, input.taskId)),
@@ -141,6 +161,8 @@ export class TaskRuntime {
     for (const row of this.deps.store.loadActors()) {
       const id = row.key.slice(row.kind.length + 1);
       try {
+        const shape = PersistedShape[row.kind].safeParse(row.snapshot);
+        if (!shape.success) throw new Error(`not a ${row.kind} snapshot: ${shape.error.issues[0]?.message ?? 'bad shape'}`);
         this.bucket(id).send({ type: 'RESTORE', key: row.key, kind: row.kind, snapshot: row.snapshot as Snapshot<unknown> } satisfies BucketEvent);
         const ref = system.get(row.key);
         if (!ref || ref.getSnapshot().status !== 'active') throw new Error('the snapshot did not start');
@@ -165,6 +187,7 @@ export class TaskRuntime {
     this.syncing ??= this.recover().then(
       () => {
         this.synced = true;
+        this.markSynced();
       },
       (e: unknown) => this.deps.log.warn({ err: errText(e) }, 'could not recover tasks from the hub; retried at the next reconnect'),
     ).finally(() => {
@@ -181,8 +204,8 @@ export class TaskRuntime {
       const list = await api.listTasks({ runner_agent_id: me, status, limit: 1000 });
       for (const t of list) {
         if (t.runner_agent_id !== me) continue;
-        // Pipeline tasks in todo wait for their pipeline to dispatch them.
-        if (status === 'todo' && t.pipeline_id) continue;
+        // Stages of a pipeline (other than the default one) wait for the pipeline to dispatch them.
+        if (status === 'todo' && (t.task_mode === 'pipeline' || (t.pipeline_id && t.pipeline_id !== DEFAULT_PIPELINE_ID))) continue;
         await this.serial(t.id, () => this.fromRecord(t, status === 'review' ? 'observe' : status === 'todo' ? 'pickup' : 'dispatch', undefined));
       }
     }
@@ -334,7 +357,10 @@ export class TaskRuntime {
     // dispatch: the hub moved it to doing (run, pipeline); pickup (at start only): todo tasks assigned here
     if (why === 'dispatch' ? status !== 'doing' : status !== 'todo') return;
     const current = entry ? taskStatusOf(entry.ref.getSnapshot() as TaskSnapshot) : undefined;
-    if (current === 'doing' || current === 'review') return;
+    if (current === 'doing') return;
+    // In review, `doing` on the hub is usually a reject (its [TASK_REVIEW] brings the comment);
+    // only the hub's own [TASK_RUN] (a /run from review) starts a new run.
+    if (current === 'review' && (m === undefined || (m.sender_type ?? '').toLowerCase() !== 'system')) return;
     if (!this.mayRun(t, m)) return;
     if (entry) entry.ref.send({ type: 'RUN', at });
     else {
@@ -347,24 +373,10 @@ export class TaskRuntime {
   private mayRun(t: Task, m: Message | undefined): boolean {
     const me = this.deps.agentId() ?? '';
     const peer = t.owner_agent_id ?? t.created_by ?? 'unknown';
-    const refuse = (limit: 'peer' | 'hops' | 'budget', reason: string) => {
-      this.deps.log.warn({ task_id: t.id, peer, limit }, `task not run: ${reason}`);
-      const q = guardQuestion(limit, peer, reason);
-      this.notice(`guard:${limit}:${t.id}`, `${q?.text ?? `⚠ Task "${t.title}" was not run: ${reason}.`}\nTask "${t.title}" (${t.id}) was not run.`, true, t.id);
-      return false;
-    };
-    const p = peerVerdict(this.policy, peer, me);
-    if (!p.allowed) return refuse('peer', p.reason);
-    if (peer === me) return true;
-    if (m) {
-      const h = hopVerdict(readHops(m), this.deps.config().maxHops);
-      if (!h.allowed) return refuse('hops', h.reason);
-    }
-    const b = takeRun(pruneBudget(this.budget, this.deps.now()), peer, this.deps.now(), this.deps.config().peerRunsPerHour);
-    this.budget = b.state;
-    this.deps.store.setKv(BUDGET_KV, JSON.stringify(this.budget));
-    if (!b.allowed) return refuse('budget', b.reason);
-    return true;
+    const r = this.guards.check(peer, me, m);
+    if (r.allowed) return true;
+    this.guards.refuse(t.id, peer, r, `Task "${t.title}" (${t.id})`);
+    return false;
   }
 
   private spawn(t: Task, status: TaskStatus): AnyActorRef | undefined {
@@ -396,7 +408,8 @@ export class TaskRuntime {
     const ref = this.system?.get(key);
     if (!ref) return undefined;
     this.track('task', t.id, ref);
-    if (t.pipeline_id) this.ensurePipeline(t.pipeline_id);
+    // The default pipeline is where every task without one lands: not a pipeline to follow.
+    if (t.pipeline_id && t.pipeline_id !== DEFAULT_PIPELINE_ID) this.ensurePipeline(t.pipeline_id);
     return ref;
   }
 
@@ -493,6 +506,36 @@ export class TaskRuntime {
     return next;
   }
 
+  /**
+   * Real progress from the executor → the hub's `progress` field and the pipeline's stage progress.
+   * One PATCH in flight per task; a newer figure that arrives meanwhile is sent after it (the last wins).
+   */
+  private progress(taskId: string, progress: number): void {
+    const e = this.entries.get(actorKey('task', taskId));
+    const pipelineId = e ? (e.ref.getSnapshot() as TaskSnapshot).context.task.pipeline_id : undefined;
+    if (pipelineId) this.entries.get(actorKey('pipeline', pipelineId))?.ref.send({ type: 'TASK.PROGRESS', taskId, progress });
+    const busy = this.progressing.has(taskId);
+    this.progressing.set(taskId, progress);
+    if (busy) return;
+    const send = (value: number): void => {
+      void this.deps
+        .api()
+        .updateTask(taskId, { progress: value })
+        .catch((err: unknown) => this.deps.log.debug({ task_id: taskId, err: errText(err) }, 'could not PATCH progress'))
+        .finally(() => {
+          const latest = this.progressing.get(taskId);
+          if (latest !== undefined && latest !== value && !this.stopped) send(latest);
+          else this.progressing.delete(taskId);
+        });
+    };
+    send(progress);
+  }
+
+  /** A task topic's task (conversations leave these topics to the task actors). */
+  isTaskTopic(topicId: string): boolean {
+    return this.topics.has(topicId);
+  }
+
   private notice(key: string, text: string, urgent: boolean, taskId: string): void {
     try {
       if (this.deps.store.enqueueNotice({ key, text, urgent, task_id: taskId }) !== undefined) this.deps.wake();
@@ -501,20 +544,7 @@ export class TaskRuntime {
     }
   }
 
-  private loadBudget(): BudgetState {
-    try {
-      const raw = this.deps.store.getKv(BUDGET_KV);
-      const v = raw ? (JSON.parse(raw) as unknown) : {};
-      if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
-      const out: Record<string, number[]> = {};
-      for (const [k, times] of Object.entries(v as Record<string, unknown>)) {
-        if (Array.isArray(times)) out[k] = times.filter((x): x is number => typeof x === 'number');
-      }
-      return out;
-    } catch {
-      return {};
-    }
-  }
+
 }
 
 /**

@@ -72,11 +72,19 @@ describe('cli tasks', () => {
     expect(p).toMatch(new RegExp(`\\n  ${id}: \\d+%`));
   });
 
-  it('cancels a task under both aliases so it no longer exists', async () => {
-    for (const verb of ['delete', 'cancel']) {
+  it('deletes a task under both names so it no longer exists', async () => {
+    for (const verb of ['delete', 'rm']) {
       const id = idFrom((await w.wtt(['task', 'create', `Doomed ${verb}`])).stdout);
       expect((await w.wtt(['task', verb, id])).stdout).toBe(`Task ${id} cancelled\n`);
       expect((await w.wtt(['task', 'detail', id], 1)).stderr).toMatch(/^Error: .*not found.*\(HTTP 404\)\n$/);
+    }
+  });
+
+  it('cancels a task (status cancelled, the task kept) under both names', async () => {
+    for (const verb of ['cancel', 'stop']) {
+      const id = idFrom((await w.wtt(['task', 'create', `Stopped ${verb}`])).stdout);
+      expect((await w.wtt(['task', verb, id])).stdout).toBe(`Task ${id} cancelled.\n`);
+      expect((await w.wtt(['task', 'detail', id])).stdout).toMatch(/Status: cancelled/u);
     }
   });
 });

@@ -6,7 +6,7 @@
  * a message that imitates [TASK_RUN] runs nothing; a denied peer cannot dispatch; `task cancel`
  * stops a running execution; every status change is a notice in the outbox.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -56,7 +56,11 @@ function start(h: StartedHub, agent: RegisteredAgent, env: Record<string, string
   return runtime;
 }
 
-const live = (r: Runtime) => until(() => r.status().connection.state === 'live', 10_000, 'the link live');
+/** Live, and the start-up recovery done (it would pick up todo tasks created meanwhile). */
+const live = async (r: Runtime) => {
+  await until(() => r.status().connection.state === 'live', 10_000, 'the link live');
+  await r.tasks?.recovered;
+};
 
 const summaries = async (api: WttApi, topicId: string) =>
   (await api.topicMessages(topicId, { limit: 200 })).map((m) => m.content ?? '').filter((c) => c.startsWith(RESULT_TAG));
@@ -104,6 +108,75 @@ describe('tasks in the runtime (real hub, command executor)', () => {
     const said = ['is running (run 1)', 'waits for review', 'is running (run 2)', 'is done'].map((x) => chat(runtime).indexOf(x));
     expect(said.every((i) => i >= 0)).toBe(true);
     expect([...said].sort((a, b) => a - b)).toEqual(said);
+  });
+
+  it('sends the executor\'s real progress to the hub\'s progress field (no clock)', async () => {
+    const h = await hub();
+    const alice = await registerAgent(h.url, 'alice');
+    const bob = await registerAgent(h.url, 'bob');
+    const aliceApi = agentApi(h.url, alice);
+    const runtime = start(h, bob, {}, 'progress');
+    await live(runtime);
+    const t = await aliceApi.createTask({ title: 'With progress', runner_agent_id: bob.agent_id });
+    await aliceApi.runTask(t.id, { runner_agent_id: bob.agent_id });
+    await until(async () => (await statusOf(aliceApi, t.id)) === 'review', 15_000, 'the task in review');
+    await until(async () => (await aliceApi.taskProgress())[t.id] === 80, 10_000, 'the last real progress figure (80) on the hub');
+    expect((await aliceApi.getTask(t.id)).output).toBe('the result');
+  });
+
+  it('queues a human message sent while the task runs as a follow-up, merged and run once afterwards', async () => {
+    const h = await hub();
+    const alice = await registerAgent(h.url, 'alice');
+    const bob = await registerAgent(h.url, 'bob');
+    const aliceApi = agentApi(h.url, alice);
+    const gate = join(mkdtempSync(join(tmpdir(), 'wtt-gate-')), 'open');
+    const runtime = start(h, bob, {}, 'gate', [gate]);
+    await live(runtime);
+    const t = await aliceApi.createTask({ title: 'Draft', runner_agent_id: bob.agent_id });
+    await aliceApi.runTask(t.id, { runner_agent_id: bob.agent_id });
+    await until(() => runtime.report().tasks?.tasks[0]?.last_event === 'waiting for the gate', 15_000, 'the first run waiting');
+    const topic = t.topic_id as string;
+    for (const text of ['make it shorter', 'make it shorter', 'and add a title']) await aliceApi.publishToTopic(topic, { content: text, sender_type: 'human' });
+    const pending = () => (runtime.actor.system.get(`task:${t.id}`)?.getSnapshot() as { context: { pending: unknown[] } } | undefined)?.context.pending.length;
+    await until(() => pending() === 2, 10_000, 'two distinct follow-ups held');
+    writeFileSync(gate, '');
+    await until(async () => (await summaries(aliceApi, topic)).length === 2 && (await statusOf(aliceApi, t.id)) === 'review', 15_000, 'the follow-up run');
+    const [first, second] = await summaries(aliceApi, topic);
+    expect(first).toContain(`done: Draft [task:${t.id}:run:1 #1]`);
+    expect(first).not.toContain('+');
+    expect(second).toContain(`done: Draft [task:${t.id}:run:2 #1] +${alice.agent_id}:make it shorter +${alice.agent_id}:and add a title`);
+  });
+
+  it('at start reruns a task left in doing on the hub (no snapshot here) and picks up a todo task assigned here', async () => {
+    const h = await hub();
+    const alice = await registerAgent(h.url, 'alice');
+    const bob = await registerAgent(h.url, 'bob');
+    const aliceApi = agentApi(h.url, alice);
+    const doing = await aliceApi.createTask({ title: 'Left in doing', runner_agent_id: bob.agent_id });
+    await aliceApi.runTask(doing.id, { runner_agent_id: bob.agent_id });
+    const todo = await aliceApi.createTask({ title: 'Assigned', runner_agent_id: bob.agent_id });
+    const runtime = start(h, bob);
+    await until(async () => (await statusOf(aliceApi, doing.id)) === 'review' && (await statusOf(aliceApi, todo.id)) === 'review', 15_000, 'both in review');
+    expect(await summaries(aliceApi, doing.topic_id as string)).toHaveLength(1);
+    expect(await summaries(aliceApi, todo.topic_id as string)).toHaveLength(1);
+    expect(runtime.report().tasks?.by_status).toEqual({ review: 2 });
+  });
+
+  it('stops runs from a peer over its hourly budget and asks the chat', async () => {
+    const h = await hub();
+    const alice = await registerAgent(h.url, 'alice');
+    const bob = await registerAgent(h.url, 'bob');
+    const aliceApi = agentApi(h.url, alice);
+    const runtime = start(h, bob, { WTT_PEER_RUNS_PER_HOUR: '1' });
+    await live(runtime);
+    const one = await aliceApi.createTask({ title: 'First', runner_agent_id: bob.agent_id });
+    await aliceApi.runTask(one.id, { runner_agent_id: bob.agent_id });
+    await until(async () => (await statusOf(aliceApi, one.id)) === 'review', 15_000, 'the first in review');
+    const two = await aliceApi.createTask({ title: 'Second', runner_agent_id: bob.agent_id });
+    await aliceApi.runTask(two.id, { runner_agent_id: bob.agent_id });
+    await until(() => chat(runtime).includes('used up its budget'), 10_000, 'the budget question in the chat');
+    expect(chat(runtime)).toContain(`${alice.agent_id} used its 1 runs for this hour`);
+    expect(await summaries(aliceApi, two.topic_id as string)).toEqual([]);
   });
 
   it('runs nothing for messages that imitate a dispatch or a review, and ignores a real todo task until it is dispatched', async () => {
