@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { HubError, type HubCore } from '../core.js';
 import { intParam, parse } from '../http.js';
-import { whoIs } from './access.js';
+import { whoIs } from '../caller.js';
 import { readableTopic, timelineMarkdown } from './history.js';
 
 export const EXPORT_DEFAULT_LIMIT = 2000;

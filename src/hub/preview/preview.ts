@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { PreviewUrlBody, type PreviewUrlResponse } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
 import { parse } from '../http.js';
-import { whoIs } from './access.js';
+import { whoIs } from '../caller.js';
 import { AllowList, guardedConnector, refusedIn } from './destination.js';
 import { parseHtmlMeta } from './html-meta.js';
 

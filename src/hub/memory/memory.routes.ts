@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { MemoryExportBody, MemoryReadQuery } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
 import { parse } from '../http.js';
-import { whoIs } from './access.js';
+import { whoIs } from '../caller.js';
 import { distilledMarkdown, readableTopic, timelineMarkdown } from './history.js';
 import { assertRoom } from './memory-quota.js';
 import { closeSync, onPath, openForRead, openForWrite, resolveUnder } from './safe-path.js';
