@@ -176,7 +176,15 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
     topicRoutes(app, ctx);
     messageRoutes(app, ctx);
     wsRoutes(app, ctx, wsState);
-    for (const area of opts.areas ?? DEFAULT_AREAS) await area(core);
+    // Each area is an encapsulated fastify plugin: its hooks, parsers and decorations stay its own;
+    // it inherits the root's error handling, JSON parser and rate limit, and reaches the core as
+    // `core` (also `app.hub`), with `core.app` its own scope.
+    app.decorate('hub', core);
+    for (const area of opts.areas ?? DEFAULT_AREAS) {
+      await app.register(async (scope) => {
+        await area({ ...core, app: scope });
+      });
+    }
     await app.ready();
     conns.startHeartbeat();
 
