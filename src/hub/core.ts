@@ -148,5 +148,15 @@ export interface HubCore {
   };
 }
 
-/** A feature area: registers its tables (idempotent `CREATE TABLE IF NOT EXISTS`) and routes. */
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The hub core, decorated on the root app (areas see it in their scope too). */
+    hub: HubCore;
+  }
+}
+
+/**
+ * A feature area: registers its tables (idempotent `CREATE TABLE IF NOT EXISTS`), routes and WS
+ * actions. It runs inside its own encapsulated fastify plugin; `core.app` is that plugin's scope.
+ */
 export type HubArea = (core: HubCore) => void | Promise<void>;

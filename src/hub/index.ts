@@ -15,6 +15,7 @@ import type { HubContext } from './context.js';
 import { HubError, type AuthMode, type HubArea, type HubCore } from './core.js';
 import { openHubDb } from './db.js';
 import { installErrorHandling, installJsonParser } from './http.js';
+import { installZodSchemas } from './zod-schemas.js';
 import { capConnectionsPerAddress } from './address-cap.js';
 import { resolveLimits, type HubLimits } from './limits.js';
 import { Messages } from './messages.js';
@@ -112,6 +113,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
     await app.register(websocket, { options: { maxPayload: limits.maxBodyBytes, allowSynchronousEvents: false } });
     installErrorHandling(app, log);
     installJsonParser(app, limits.maxJsonDepth);
+    installZodSchemas(app);
 
     const conns = new Connections(limits, log);
     const agents = new Agents(db, clock, secret);
@@ -158,7 +160,8 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
     const wsState: WsState = { closing: false };
 
     if (limiter) {
-      app.addHook('preHandler', async (req) => {
+      // Before validation, so that a caller over its budget is told so whatever it sends.
+      app.addHook('preValidation', async (req) => {
         if (req.ws || req.routeOptions.url === '/health') return;
         const wait = limiter.hit(auth.rateKey(req, claimedFrom(req, 'agent_id', 'sender_id')));
         if (wait > 0) {
@@ -176,7 +179,15 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
     topicRoutes(app, ctx);
     messageRoutes(app, ctx);
     wsRoutes(app, ctx, wsState);
-    for (const area of opts.areas ?? DEFAULT_AREAS) await area(core);
+    // Each area is an encapsulated fastify plugin: its hooks, parsers and decorations stay its own;
+    // it inherits the root's error handling, JSON parser and rate limit, and reaches the core as
+    // `core` (also `app.hub`), with `core.app` its own scope.
+    app.decorate('hub', core);
+    for (const area of opts.areas ?? DEFAULT_AREAS) {
+      await app.register(async (scope) => {
+        await area({ ...core, app: scope });
+      });
+    }
     await app.ready();
     conns.startHeartbeat();
 

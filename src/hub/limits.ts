@@ -72,6 +72,9 @@ export const DEFAULT_MEDIA_TYPES: readonly string[] = Object.freeze([
   'video/mp4', 'video/webm', 'application/pdf', 'text/plain', 'application/zip', 'application/octet-stream',
 ]);
 
+/** Types a browser may run as a document or script; never accepted for media, whatever the flag says. */
+const ACTIVE_TYPE = /html|xml|svg|javascript|ecmascript|x-shockwave|wasm/i;
+
 export const DEFAULT_LIMITS: Readonly<HubLimits> = Object.freeze({
   maxJsonDepth: 64,
   maxBodyBytes: LIMITS.maxFrameBytes,
@@ -158,5 +161,7 @@ export function resolveLimits(overrides: Partial<HubLimits> = {}): HubLimits {
       throw new TypeError(`hub limit ${f.key} (${f.flag}) must be a list of strings`);
     }
   }
+  const runnable = out.mediaTypes.find((t) => ACTIVE_TYPE.test(t));
+  if (runnable) throw new TypeError(`hub limit mediaTypes (--media-types) must not allow ${runnable}: a browser could run it as a page of the hub`);
   return out;
 }

@@ -21,7 +21,7 @@ export const USAGE = `usage: wtt hub [--host HOST] [--port PORT] [--data DIR] [-
   --data        data directory (default <state dir>/hub)
   --auth        required (default): agent calls need the agent token; legacy: trust agent_id/sender_id
   --rate-limit  requests per minute per agent, 0 = off (default 6000)
-limits (docs/hub.md, "Limits"; a list flag may be repeated):
+limits (docs/hub.md, "Every limit"; a list flag may be repeated, '' empties it):
 ${limitUsage}
 `;
 

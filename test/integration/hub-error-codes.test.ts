@@ -33,6 +33,22 @@ describe('hub error codes', () => {
     }
   });
 
+  it('names the field in 422s from zod route schemas as parse() does (body., query., path.)', async () => {
+    const [alice] = fx.agents;
+    const size = await api(fx.h.url, '/media/sign', { body: { filename: 'a', mime_type: 'image/png', size: 'ten' }, token: alice.agent_token });
+    expect(size).toMatchObject({ status: 422, body: { code: 'validation_failed' } });
+    expect(size.body.detail).toMatch(/^body\.size: /);
+    const limit = await api(fx.h.url, '/export/topic/t?limit=abc', { token: alice.agent_token });
+    expect(limit.status).toBe(422);
+    expect(limit.body.detail).toMatch(/^query\.limit: limit must be a whole number/);
+    const id = await api(fx.h.url, '/media/not-an-id');
+    expect(id.status).toBe(422);
+    expect(id.body.detail).toBe('path.id: not a media id');
+    const empty = await api(fx.h.url, '/talk/random', { method: 'POST', token: alice.agent_token });
+    expect(empty.status).toBe(422);
+    expect(empty.body.detail).toMatch(/^body\.text: /);
+  });
+
   it('puts the code on WS errors too, with the request_id', async () => {
     const [alice] = fx.agents;
     const ws = await fx.ws(alice);

@@ -71,6 +71,7 @@ describe('hub input bounds', () => {
     const targets = [
       `/topics/${topic}/messages`, '/messages/', '/messages/p2p', '/memory/recall/export', '/tasks', `/tasks/${task}`,
       '/rich/publish', '/talk/random', '/topics/', '/agents/claim-code', '/tasks/pipelines',
+      '/media/sign', '/media/commit', `/agents/${alice.agent_id}/set-name`,
     ];
     const leaf = fc.oneof(fc.string({ maxLength: 30 }), fc.integer(), fc.boolean(), fc.constant(null), fc.string({ minLength: 200, maxLength: 400 }));
     const deepText = fc.tuple(fc.integer({ min: 1, max: 6000 }), fc.constantFrom('{"a":', '[', '{"metadata":')).map(([d, open]) =>
@@ -81,6 +82,7 @@ describe('hub input bounds', () => {
         content: field, metadata: field, title: field, name: field, topic_id: fc.oneof(fc.constant(topic), leaf),
         target_path: fc.oneof(leaf, fc.integer({ min: 1, max: 5000 }).map((n) => `${'x'.repeat(n)}.md`), fc.array(fc.constantFrom('a', 'b'.repeat(300)), { maxLength: 40 }).map((a) => a.join('/'))),
         target_agent_id: fc.oneof(fc.constant(bob.agent_id), leaf), text: field, blocks: field,
+        filename: field, mime_type: fc.oneof(fc.constantFrom('image/png', 'text/html'), leaf), size: fc.oneof(fc.integer(), leaf), upload_token: field, display_name: field,
       }, { requiredKeys: [] })
       .map((o) => `{${Object.entries(o).map(([k, v]) => `${JSON.stringify(k)}:${typeof v === 'object' && v !== null && 'raw' in v ? (v as { raw: string }).raw : JSON.stringify(v)}`).join(',')}}`);
     const bad: string[] = [];
@@ -91,6 +93,35 @@ describe('hub input bounds', () => {
         return r.status < 500;
       }),
       { numRuns: 150, seed: 1212 },
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it('never answers 5xx to generated media uploads: any content type, any bytes, any token (fast-check)', { timeout: 180_000 }, async () => {
+    const [alice] = fx.agents;
+    const sign = await api(fx.h.url, '/media/sign', { body: { filename: 'f.bin', mime_type: 'application/octet-stream', size: 4096 }, token: alice.agent_token });
+    const url = sign.body.upload_url as string;
+    const bad: string[] = [];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.constant(url), fc.string({ maxLength: 300 }).map((t) => `${fx.h.url}/media/upload/${encodeURIComponent(t) || 'x'}`)),
+        fc.oneof(fc.constantFrom('application/json', 'text/plain', 'image/png', 'multipart/form-data; boundary=x', ''), fc.string({ maxLength: 40 }).filter((t) => /^[\x21-\x7e]*$/.test(t))),
+        fc.uint8Array({ maxLength: 6000 }),
+        async (target, type, bytes) => {
+          const res = await fetch(target, { method: 'PUT', headers: type ? { 'content-type': type } : {}, body: bytes });
+          const text = await res.text();
+          let detailOk = true;
+          try {
+            const b = JSON.parse(text) as { detail?: unknown };
+            detailOk = res.status < 400 || typeof b.detail === 'string';
+          } catch {
+            detailOk = false;
+          }
+          if (res.status >= 500 || !detailOk) bad.push(`${type} ${bytes.length} → ${res.status} ${text.slice(0, 80)}`);
+          return res.status < 500;
+        },
+      ),
+      { numRuns: 120, seed: 5656 },
     );
     expect(bad).toEqual([]);
   });

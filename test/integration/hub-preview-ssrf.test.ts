@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PREVIEW_FAILED } from '../../src/hub/tasks/preview.js';
+import { PREVIEW_FAILED } from '../../src/hub/preview/preview.js';
 import { api, registerAgent, startHub, type RegisteredAgent, type StartedHub } from '../helpers/hub.js';
 
 interface Recorder {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExportTopicResponse, MemoryReadResponse, PreviewUrlResponse, TalkRandomResponse } from '../../src/protocol/index.js';
 import { HubError } from '../../src/hub/core.js';
-import { fetchPreview, PREVIEW_FAILED, previewDispatcher } from '../../src/hub/tasks/preview.js';
+import { fetchPreview, PREVIEW_FAILED, previewDispatcher } from '../../src/hub/preview/preview.js';
 import { api, createTopic, registerAgent, tempDir, useHub, type RegisteredAgent, type StartedHub } from '../helpers/hub.js';
 
 describe('hub tasks utilities', () => {

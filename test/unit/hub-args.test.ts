@@ -20,3 +20,13 @@ describe('wtt hub limit flags', () => {
     for (const f of LIMIT_FLAGS) expect(USAGE).toContain(f.flag);
   });
 });
+
+describe('wtt hub media types', () => {
+  it('refuses a media type list that lets a browser run an upload as a page', async () => {
+    const { resolveLimits } = await import('../../src/hub/limits.js');
+    for (const t of ['text/html', 'image/svg+xml', 'application/xhtml+xml', 'text/javascript', 'application/wasm']) {
+      expect(() => resolveLimits({ mediaTypes: ['image/png', t] }), t).toThrow(/must not allow/);
+    }
+    expect(resolveLimits({ mediaTypes: ['image/png'] }).mediaTypes).toEqual(['image/png']);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import type { LookupAddress } from 'node:dns';
 import { describe, expect, it } from 'vitest';
-import { addressClass, AllowList, checkedLookup, DestinationRefused, guardedConnector, isPublicAddress, refusal } from '../../src/hub/tasks/destination.js';
+import { addressClass, AllowList, checkedLookup, DestinationRefused, guardedConnector, isPublicAddress, refusal } from '../../src/hub/preview/destination.js';
 
 const refusedSpellings: Record<string, string[]> = {
   loopback: ['127.0.0.1', '127.1', '2130706433', '0x7f000001', '0177.0.0.1', '0x7f.0.0.1', '127.255.255.254', '127.0.0.1.', '::1', '[::1]', '0:0:0:0:0:0:0:1'],

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { closeSync, writeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HubError } from '../../src/hub/core.js';
-import { decodeEntities, parseHtmlMeta } from '../../src/hub/tasks/html-meta.js';
-import { keywordsOf, score } from '../../src/hub/tasks/keywords.js';
-import { agentDirName, tail } from '../../src/hub/tasks/memory.routes.js';
-import { httpUrl } from '../../src/hub/tasks/preview.js';
-import { renderRich, richContentType } from '../../src/hub/tasks/rich.routes.js';
-import { openForRead, openForWrite, resolveUnder } from '../../src/hub/tasks/safe-path.js';
+import { decodeEntities, parseHtmlMeta } from '../../src/hub/preview/html-meta.js';
+import { keywordsOf, score } from '../../src/hub/utilities/keywords.js';
+import { agentDirName, tail } from '../../src/hub/memory/memory.routes.js';
+import { httpUrl } from '../../src/hub/preview/preview.js';
+import { renderRich, richContentType } from '../../src/hub/utilities/rich.routes.js';
+import { openForRead, openForWrite, resolveUnder } from '../../src/hub/memory/safe-path.js';
 
 const status = (fn: () => unknown): number | undefined => {
   try {

@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createReadStream } from 'node:fs';
 import { z } from 'zod';
 import { HubError, type HubCore } from '../core.js';
-import { parse } from '../http.js';
+import type { ZodTypeProvider } from '../zod-schemas.js';
 import { LEGACY_OWNER, type MediaRow, type MediaStore } from './store.js';
 
 const SignBody = z.looseObject({
@@ -41,9 +41,10 @@ const origin = (req: FastifyRequest): string => `${req.protocol}://${req.host}`;
 export function mediaRoutes(core: HubCore, store: MediaStore): Promise<void> {
   const { limits } = core;
   const types = new Set(limits.mediaTypes.map(baseType));
+  const app = core.app.withTypeProvider<ZodTypeProvider>();
 
-  core.app.post('/media/sign', async (req) => {
-    const body = parse(SignBody, req.body);
+  app.post('/media/sign', { schema: { body: SignBody } }, async (req) => {
+    const body = req.body;
     const owner = ownerOf(core, req, body.agent_id);
     const type = baseType(body.mime_type);
     if (!types.has(type)) {
@@ -61,8 +62,8 @@ export function mediaRoutes(core: HubCore, store: MediaStore): Promise<void> {
     return { upload_url: `${origin(req)}/media/upload/${token}`, upload_token: token, method: 'PUT', max_bytes: body.size };
   });
 
-  core.app.post('/media/commit', async (req) => {
-    const body = parse(CommitBody, req.body);
+  app.post('/media/commit', { schema: { body: CommitBody } }, async (req) => {
+    const body = req.body;
     const row = store.byToken(body.upload_token);
     if (!row) throw new HubError(404, 'unknown or lapsed upload_token');
     assertOwner(core, req, row, body.agent_id);
@@ -71,8 +72,8 @@ export function mediaRoutes(core: HubCore, store: MediaStore): Promise<void> {
     return { url: `${origin(req)}/media/${row.id}`, media_id: row.id, filename: row.filename, mime_type: row.mime_type, size: row.size };
   });
 
-  core.app.get('/media/:id', async (req, reply) => {
-    const { id } = parse(IdParams, req.params, 'path');
+  app.get('/media/:id', { schema: { params: IdParams } }, async (req, reply) => {
+    const { id } = req.params;
     const row = store.committed(id);
     if (!row) throw new HubError(404, `media ${id} not found`);
     return serve(reply, store, row);
@@ -80,11 +81,11 @@ export function mediaRoutes(core: HubCore, store: MediaStore): Promise<void> {
 
   // The PUT takes raw bytes of any type: its own parser, in its own encapsulated context so the
   // other routes keep refusing what is not JSON (415).
-  return core.app.register(async (scope: FastifyInstance) => {
+  return app.register(async (scope: FastifyInstance) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.mediaMaxBytes }, (_req, body, done) => done(null, body));
-    scope.put('/media/upload/:token', { bodyLimit: limits.mediaMaxBytes }, async (req) => {
-      const { token } = parse(TokenParams, req.params, 'path');
+    scope.withTypeProvider<ZodTypeProvider>().put('/media/upload/:token', { bodyLimit: limits.mediaMaxBytes, schema: { params: TokenParams } }, async (req) => {
+      const { token } = req.params;
       const row = store.byToken(token);
       if (!row) throw new HubError(404, 'unknown or lapsed upload url; sign the upload again (POST /media/sign)');
       if (row.state === 'committed') throw new HubError(409, 'this upload is already committed');

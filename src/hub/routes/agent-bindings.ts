@@ -8,25 +8,26 @@ import { z } from 'zod';
 import { credential } from '../auth.js';
 import type { HubContext } from '../context.js';
 import { HubError } from '../core.js';
-import { parse } from '../http.js';
+import type { ZodTypeProvider } from '../zod-schemas.js';
 
 const Params = z.object({ agent_id: z.string().min(1).max(200) });
 const SetNameBody = z.looseObject({
   display_name: z.string().trim().min(1, 'display_name must not be empty').max(100),
 });
 
-export function agentBindingRoutes(app: FastifyInstance, ctx: HubContext): void {
-  app.post('/agents/:agent_id/set-name', async (req) => {
-    const { agent_id } = parse(Params, req.params, 'path');
-    const body = parse(SetNameBody, req.body);
+export function agentBindingRoutes(root: FastifyInstance, ctx: HubContext): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  app.post('/agents/:agent_id/set-name', { schema: { params: Params, body: SetNameBody } }, async (req) => {
+    const { agent_id } = req.params;
+    const body = req.body;
     if (!ctx.agents.exists(agent_id)) throw new HubError(404, `agent ${agent_id} not found`);
     ctx.auth.callerAgent(req, agent_id);
     ctx.agents.rename(agent_id, body.display_name);
     return { ok: true, agent_id, display_name: body.display_name, message: 'Agent renamed' };
   });
 
-  app.delete('/agents/:agent_id', async (req) => {
-    const { agent_id } = parse(Params, req.params, 'path');
+  app.delete('/agents/:agent_id', { schema: { params: Params } }, async (req) => {
+    const { agent_id } = req.params;
     const p = ctx.auth.principal(req);
     if (!p) throw new HubError(401, "unclaiming needs the binding's api key (Authorization: Bearer wtt_sk_…) or the user's token", { 'WWW-Authenticate': 'Bearer' });
     let binding;

@@ -4,27 +4,10 @@
  * review, assign and delete it. In `legacy` auth mode a call that names no agent and carries no token
  * is the original Python skill (it sends no identity on task calls) and is let through.
  */
-import type { FastifyRequest } from 'fastify';
 import { HubError, type HubCore } from '../core.js';
 import type { TaskRecord } from './repo.js';
 
-/**
- * The calling agent. `required` mode: from the token (and `claimed` must match it). `legacy` mode:
- * the token's agent, else the claimed id, else undefined (an anonymous legacy call).
- */
-export function whoIs(core: HubCore, req: FastifyRequest, claimed?: string | null): string | undefined {
-  if (core.authMode === 'required') return core.auth.callerAgent(req, claimed || null);
-  return core.auth.optionalCallerAgent(req, claimed || null);
-}
-
-/**
- * `whoIs` for an agent id a body names in a field that often holds no agent at all (the web sends
- * `trigger_agent_id: "task-runner"`, `reviewer: "reviewer"`, the skill `""`): only a registered
- * agent counts as a claim; anything else is ignored rather than refused.
- */
-export function whoIsNamed(core: HubCore, req: FastifyRequest, named: string | null | undefined): string | undefined {
-  return whoIs(core, req, named && core.auth.agentExists(named) ? named : null);
-}
+export { whoIs, whoIsNamed } from '../caller.js';
 
 export function isParticipant(core: HubCore, task: TaskRecord, agentId: string): boolean {
   return (

@@ -4,6 +4,7 @@
  * `comment=` lines; the last field of each message may span several lines.
  */
 import type { ReviewAction } from '../../protocol/index.js';
+import { oneLine } from '../text.js';
 
 export const TASK_RUN_TAG = '[TASK_RUN]';
 export const TASK_REVIEW_TAG = '[TASK_REVIEW]';
@@ -35,10 +36,6 @@ export type DispatchCause =
       readonly upstreamStatus: string;
     };
 
-/** One line: newlines and runs of whitespace become single spaces. */
-export function oneLine(s: string | null | undefined): string {
-  return (s ?? '').replace(/\s+/g, ' ').trim();
-}
 
 /** A `key=value` token, or nothing when the value is empty; spaces in values become `_`. */
 function token(key: string, value: string | null | undefined): string[] {

@@ -1,8 +1,9 @@
 /** `GET /export/topic/{id}?format=md&limit=` (wtt-protocol.md §2.3): a topic as timeline markdown. */
 import { z } from 'zod';
 import { HubError, type HubCore } from '../core.js';
-import { intParam, parse } from '../http.js';
-import { whoIs } from './access.js';
+import { intParam } from '../http.js';
+import type { ZodTypeProvider } from '../zod-schemas.js';
+import { whoIs } from '../caller.js';
 import { readableTopic, timelineMarkdown } from './history.js';
 
 export const EXPORT_DEFAULT_LIMIT = 2000;
@@ -18,9 +19,9 @@ const Query = z.looseObject({
 });
 
 export function exportRoutes(core: HubCore): void {
-  core.app.get('/export/topic/:topic_id', async (req) => {
-    const { topic_id } = parse(Params, req.params, 'path');
-    const q = parse(Query, req.query, 'query');
+  core.app.withTypeProvider<ZodTypeProvider>().get('/export/topic/:topic_id', { schema: { params: Params, querystring: Query } }, async (req) => {
+    const { topic_id } = req.params;
+    const q = req.query;
     const format = q.format.trim().toLowerCase();
     if (FILE_FORMATS.includes(format)) {
       throw new HubError(415, `format ${format} is not supported by this hub; use format=md (markdown)`);

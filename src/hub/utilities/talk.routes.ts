@@ -6,7 +6,7 @@
  */
 import { TalkRandomBody } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
-import { parse } from '../http.js';
+import type { ZodTypeProvider } from '../zod-schemas.js';
 import { keywordsOf, score } from './keywords.js';
 
 /** How many public topics one search looks at (newest first). */
@@ -16,8 +16,8 @@ export const TALK_SCAN_LIMIT = 5000;
 const reasonOf = (e: unknown, fallback: string): string => (e instanceof HubError ? e.message : fallback);
 
 export function talkRoutes(core: HubCore): void {
-  core.app.post('/talk/random', async (req) => {
-    const body = parse(TalkRandomBody, req.body);
+  core.app.withTypeProvider<ZodTypeProvider>().post('/talk/random', { schema: { body: TalkRandomBody } }, async (req) => {
+    const body = req.body;
     const caller = core.auth.callerAgent(req, body.agent_id ?? null);
     const keywords = keywordsOf(body.text);
     const matched = core.topics

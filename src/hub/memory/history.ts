@@ -5,7 +5,7 @@
  */
 import type { Message, Topic } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
-import { oneLine } from './dispatch-text.js';
+import { oneLine } from '../text.js';
 
 /** The message fields the renderings use. */
 export type HistoryLine = Pick<Message, 'sender_id' | 'sender_type' | 'content' | 'created_at'>;

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { MemoryExportBody, MemoryReadQuery } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
-import { parse } from '../http.js';
-import { whoIs } from './access.js';
+import type { ZodTypeProvider } from '../zod-schemas.js';
+import { whoIs } from '../caller.js';
 import { distilledMarkdown, readableTopic, timelineMarkdown } from './history.js';
 import { assertRoom } from './memory-quota.js';
 import { closeSync, onPath, openForRead, openForWrite, resolveUnder } from './safe-path.js';
@@ -23,7 +23,9 @@ export const LEGACY_MEMORY_DIR = '@legacy';
 /** Reads return at most this many bytes from the end of the file. */
 export const MEMORY_READ_MAX_BYTES = 4 * 1024 * 1024;
 
-const AgentField = z.looseObject({ agent_id: z.string().min(1).max(200).optional() });
+const agentField = { agent_id: z.string().min(1).max(200).optional() };
+const ExportBody = MemoryExportBody.extend(agentField);
+const ReadQuery = MemoryReadQuery.extend(agentField);
 
 /** A directory name for an agent id: itself when harmless, else a hash. */
 export function agentDirName(agentId: string): string {
@@ -43,11 +45,11 @@ export function tail(text: string, tailLines: number): string {
 }
 
 export function memoryRoutes(core: HubCore): void {
-  const { app } = core;
+  const app = core.app.withTypeProvider<ZodTypeProvider>();
 
-  app.post('/memory/recall/export', async (req) => {
-    const body = parse(MemoryExportBody, req.body);
-    const agent = whoIs(core, req, parse(AgentField, req.body).agent_id ?? null);
+  app.post('/memory/recall/export', { schema: { body: ExportBody } }, async (req) => {
+    const body = req.body;
+    const agent = whoIs(core, req, body.agent_id ?? null);
     const topic = readableTopic(core, body.topic_id, agent);
     const root = memoryRoot(core.dataDir, agent);
     const target = resolveUnder(root, body.target_path ?? 'memory/recall-memory.md');
@@ -67,8 +69,8 @@ export function memoryRoutes(core: HubCore): void {
     };
   });
 
-  app.get('/memory/recall/read', async (req) => {
-    const q = parse(MemoryReadQuery.extend({ agent_id: z.string().min(1).max(200).optional() }), req.query, 'query');
+  app.get('/memory/recall/read', { schema: { querystring: ReadQuery } }, async (req) => {
+    const q = req.query;
     const agent = whoIs(core, req, q.agent_id ?? null);
     const root = memoryRoot(core.dataDir, agent);
     const target = resolveUnder(root, q.target_path);

@@ -6,7 +6,7 @@
  */
 import { RichPublishBody } from '../../protocol/index.js';
 import type { HubCore } from '../core.js';
-import { parse } from '../http.js';
+import type { ZodTypeProvider } from '../zod-schemas.js';
 
 const TEXT_BLOCKS = new Set(['markdown', 'text', 'md']);
 
@@ -34,8 +34,8 @@ export function richContentType(blocks: readonly RichBlockIn[]): 'text' | 'mixed
 }
 
 export function richRoutes(core: HubCore): void {
-  core.app.post('/rich/publish', async (req) => {
-    const body = parse(RichPublishBody, req.body);
+  core.app.withTypeProvider<ZodTypeProvider>().post('/rich/publish', { schema: { body: RichPublishBody } }, async (req) => {
+    const body = req.body;
     const caller = core.auth.callerAgent(req, body.agent_id ?? null);
     const message = core.messages.publish(caller, {
       topic_id: body.topic_id,

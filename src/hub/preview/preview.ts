@@ -14,8 +14,8 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { PreviewUrlBody, type PreviewUrlResponse } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
-import { parse } from '../http.js';
-import { whoIs } from './access.js';
+import type { ZodTypeProvider } from '../zod-schemas.js';
+import { whoIs } from '../caller.js';
 import { AllowList, guardedConnector, refusedIn } from './destination.js';
 import { parseHtmlMeta } from './html-meta.js';
 
@@ -154,10 +154,10 @@ export function previewRoutes(core: HubCore): void {
     await dispatcher.destroy();
   });
   const options: PreviewOptions = { timeoutMs: previewTimeoutMs, maxBytes: previewMaxBytes, maxRedirects: previewMaxRedirects, dispatcher };
-  core.app.post('/preview/url', async (req) => {
-    const body = parse(Body, req.body);
+  core.app.withTypeProvider<ZodTypeProvider>().post('/preview/url', { schema: { body: Body, querystring: Query } }, async (req) => {
+    const body = req.body;
     // Identified like every call (legacy mode: the Python skill sends no identity here).
-    whoIs(core, req, body.agent_id ?? parse(Query, req.query, 'query').agent_id ?? null);
+    whoIs(core, req, body.agent_id ?? req.query.agent_id ?? null);
     try {
       return await fetchPreview(body.url, options);
     } catch (e) {
