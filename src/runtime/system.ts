@@ -162,7 +162,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   // The report after a restart or an outage: the previous run's last sign of life, kept in the store.
   const clock = opts.now ?? Date.now;
   const away = new AwayTracker({ minAwayMs: config.awayReportMs, previousRun: store.beginRun() });
-  const executor = executorFor(config);
+  // Session keys and the like survive restarts in the state store.
+  const executor = executorFor(config, { sessions: { get: (k) => store.getKv(k), set: (k, v) => store.setKv(k, v) } });
   const now = opts.now ?? Date.now;
   const tasksLog = log.child({ systemId: 'tasks' });
   const wakeNotifier = () => send('notifier', { type: 'OUTBOX.WAKE' });
