@@ -14,7 +14,7 @@ import { notifierMachine, type DeliverInput, type DeliverOutcome, type HubReport
 import { isDeliveryError, type ImAdapter, type Route, type RouteSet } from '../im/index.js';
 import { renderDigest, splitText } from '../im/render.js';
 import { scrubSecrets, type Logger } from '../log.js';
-import type { OutboxEntry } from './outbox.js';
+import { ButtonsJson, type OutboxEntry } from './outbox.js';
 import type { StateStore } from './store.js';
 
 export interface NotifierDeps {
@@ -96,6 +96,29 @@ export function makeDeliverNext(deps: NotifierDeps) {
     return [...wake];
   };
 
+  /**
+   * A task's status: its one message on this route is edited in place when the channel can edit
+   * (with the buttons, if any); the first status, a channel that cannot edit, or a message that is
+   * gone (the edit fails) gets a new message, whose id is kept for the next edit.
+   */
+  const sendStatus = async (route: Route, adapter: ImAdapter, row: OutboxEntry) => {
+    const buttons = adapter.edit && row.buttons ? ButtonsJson.parse(JSON.parse(row.buttons)) : undefined;
+    const req = { route, text: row.text, idempotencyKey: `wtt-${row.id}`, ...(buttons && buttons.length > 0 ? { buttons } : {}) };
+    const existing = row.task_id ? store.outbox.statusMessage(row.task_id, route.key) : undefined;
+    if (existing && adapter.edit) {
+      try {
+        const res = await adapter.edit({ ...req, messageId: existing });
+        return { ...res, messageId: res.messageId ?? existing };
+      } catch (e) {
+        if (isDeliveryError(e) && e.kind === 'config') throw e;
+        deps.log?.warn({ systemId: `notifier:${route.key}`, delivery_id: row.id, err: clean(e instanceof Error ? e.message : String(e)) }, 'could not edit the task status message; sending a new one');
+      }
+    }
+    const res = await adapter.send(req);
+    if (row.task_id && res.messageId && adapter.edit) store.outbox.setStatusMessage(row.task_id, route.key, res.messageId);
+    return res;
+  };
+
   return async (input: DeliverInput): Promise<DeliverOutcome> => {
     const route = byKey.get(input.route);
     if (!route) return { kind: 'misconfigured', error: `route ${input.route} is not configured` };
@@ -107,7 +130,7 @@ export function makeDeliverNext(deps: NotifierDeps) {
       return { kind: 'empty', wakeInMs: next === undefined ? undefined : Math.max(0, next - Date.now()) };
     }
     try {
-      const res = await adapter.send({ route, text: row.text, idempotencyKey: `wtt-${row.id}` });
+      const res = row.kind === 'status' ? await sendStatus(route, adapter, row) : await adapter.send({ route, text: row.text, idempotencyKey: `wtt-${row.id}` });
       store.outbox.markSent(row.id, res.adapter, res.messageId);
       return { kind: 'sent' };
     } catch (e) {

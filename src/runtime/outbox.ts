@@ -11,7 +11,8 @@ import type { TopicNotifyMode } from './notify-policy.js';
 import { DELIVERY_STATES, type DeliveryState } from './delivery-states.js';
 
 export { DELIVERY_STATES, type DeliveryState };
-export type DeliveryKind = 'message' | 'digest' | 'notice';
+/** `status`: a task's one status message, edited in place where the channel can (src/runtime/notifier.ts). */
+export type DeliveryKind = 'message' | 'digest' | 'notice' | 'status';
 
 export const OUTBOX_DDL = `
 CREATE TABLE IF NOT EXISTS outbox (
@@ -31,6 +32,8 @@ CREATE TABLE IF NOT EXISTS outbox (
   chat_message_id TEXT,
   adapter TEXT,
   digest_id INTEGER,
+  task_id TEXT,
+  buttons TEXT,
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 );
@@ -56,14 +59,29 @@ CREATE TABLE IF NOT EXISTS attempts (
 );
 CREATE INDEX IF NOT EXISTS attempts_delivery ON attempts (delivery_id);
 CREATE TABLE IF NOT EXISTS topic_notify (topic_id TEXT PRIMARY KEY, mode TEXT NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS status_messages (
+  task_id TEXT NOT NULL,
+  route TEXT NOT NULL,
+  chat_message_id TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (task_id, route)
+);
 `;
+
+/** Columns added after v3 (ALTER TABLE for an existing outbox). */
+export const OUTBOX_ADDED_COLUMNS = [
+  ['task_id', 'TEXT'],
+  ['buttons', 'TEXT'],
+] as const;
+
+export const ButtonsJson = z.array(z.object({ label: z.string(), value: z.string() }));
 
 export const OutboxEntry = z.object({
   id: z.number(),
   message_id: z.string().nullable(),
   topic_id: z.string().nullable(),
   route: z.string(),
-  kind: z.enum(['message', 'digest', 'notice']),
+  kind: z.enum(['message', 'digest', 'notice', 'status']),
   text: z.string(),
   state: z.enum(DELIVERY_STATES),
   hold_reason: z.string().nullable(),
@@ -73,6 +91,8 @@ export const OutboxEntry = z.object({
   chat_message_id: z.string().nullable(),
   adapter: z.string().nullable(),
   digest_id: z.number().nullable(),
+  task_id: z.string().nullable(),
+  buttons: z.string().nullable(),
   urgent: z.number().transform((n) => n === 1),
   created_at: z.number(),
   updated_at: z.number(),
@@ -110,6 +130,9 @@ export interface NewDelivery {
   state: 'pending' | 'held';
   hold_reason?: string | undefined;
   next_at: number;
+  task_id?: string | null | undefined;
+  /** Inline buttons (`{label, value}`), stored as JSON. */
+  buttons?: ReadonlyArray<{ label: string; value: string }> | undefined;
 }
 
 export interface Trace {
@@ -120,7 +143,7 @@ export interface Trace {
 
 export type OutboxCounts = Record<DeliveryState, number>;
 
-const COLS = 'id, message_id, topic_id, route, kind, text, state, hold_reason, attempts, next_at, last_error, chat_message_id, adapter, digest_id, urgent, created_at, updated_at';
+const COLS = 'id, message_id, topic_id, route, kind, text, state, hold_reason, attempts, next_at, last_error, chat_message_id, adapter, digest_id, task_id, buttons, urgent, created_at, updated_at';
 /** Finished rows and decisions are kept this long for `@wtt trace`. */
 export const OUTBOX_KEEP_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -142,8 +165,8 @@ export class OutboxTable {
     private readonly now: () => number,
   ) {
     this.ins = db.prepare(
-      `INSERT OR IGNORE INTO outbox (idempotency_key, route, kind, message_id, topic_id, text, urgent, state, hold_reason, next_at, created_at, updated_at)
-       VALUES (@key, @route, @kind, @message_id, @topic_id, @text, @urgent, @state, @hold_reason, @next_at, @now, @now)`,
+      `INSERT OR IGNORE INTO outbox (idempotency_key, route, kind, message_id, topic_id, text, urgent, state, hold_reason, next_at, task_id, buttons, created_at, updated_at)
+       VALUES (@key, @route, @kind, @message_id, @topic_id, @text, @urgent, @state, @hold_reason, @next_at, @task_id, @buttons, @now, @now)`,
     );
     this.one = db.prepare(`SELECT ${COLS} FROM outbox WHERE id = ?`);
     this.headPending = db.prepare(`SELECT ${COLS} FROM outbox WHERE route = ? AND state = 'pending' ORDER BY id LIMIT 1`);
@@ -170,6 +193,8 @@ export class OutboxTable {
       state: d.state,
       hold_reason: d.hold_reason ?? null,
       next_at: d.next_at,
+      task_id: d.task_id ?? null,
+      buttons: d.buttons && d.buttons.length > 0 ? JSON.stringify(d.buttons) : null,
       now: this.now(),
     });
     return r.changes === 1 ? Number(r.lastInsertRowid) : undefined;
@@ -277,6 +302,25 @@ export class OutboxTable {
       z.array(DeliveryAttempt).parse(this.db.prepare('SELECT delivery_id, at, ok, error, chat_message_id, adapter FROM attempts WHERE delivery_id = ? ORDER BY id').all(r.id)),
     );
     return { decision: d === undefined ? undefined : Decision.parse(d), deliveries, attempts };
+  }
+
+  /** Older unsent status rows of a task on a route: a newer status makes them moot (inside the caller's transaction). */
+  supersedeStatus(route: string, taskId: string): void {
+    this.db
+      .prepare(`UPDATE outbox SET state = 'dropped', last_error = 'superseded by a newer status', updated_at = ? WHERE route = ? AND task_id = ? AND kind = 'status' AND state IN ('pending', 'failed')`)
+      .run(this.now(), route, taskId);
+  }
+
+  /** The chat message that shows a task's status on a route (edited in place), if one was sent. */
+  statusMessage(taskId: string, route: string): string | undefined {
+    const r = this.db.prepare('SELECT chat_message_id FROM status_messages WHERE task_id = ? AND route = ?').get(taskId, route) as { chat_message_id: string } | undefined;
+    return r?.chat_message_id;
+  }
+
+  setStatusMessage(taskId: string, route: string, chatMessageId: string): void {
+    this.db
+      .prepare('INSERT INTO status_messages (task_id, route, chat_message_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(task_id, route) DO UPDATE SET chat_message_id = excluded.chat_message_id, updated_at = excluded.updated_at')
+      .run(taskId, route, chatMessageId, this.now());
   }
 
   /** Deliveries that failed for good at or after `at` (ms). */

@@ -12,14 +12,15 @@ import { z } from 'zod';
 import { WttError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { TopicNotifyMode } from './notify-policy.js';
-import { OUTBOX_DDL, OutboxTable, type DeliveryState, type OutboxCounts, type OutboxEntry, type Trace } from './outbox.js';
+import { OUTBOX_ADDED_COLUMNS, OUTBOX_DDL, OutboxTable, type DeliveryState, type OutboxCounts, type OutboxEntry, type Trace } from './outbox.js';
 
 export const STATE_FILE = 'state.sqlite';
 /**
  * v2: the outbox became chat deliveries (route, state, text) with decisions and attempts beside it.
  * v3: `actors`: persisted task and pipeline actor snapshots (key, kind, status).
+ * v4: outbox `task_id` and `buttons`, `status_messages`: each task's one status message per route.
  */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 const ACTORS_DDL = `
 CREATE TABLE IF NOT EXISTS actors (
@@ -197,6 +198,9 @@ export class StateStore {
         const cols = (db.prepare('PRAGMA table_info(outbox)').all() as Array<{ name: string }>).map((c) => c.name);
         if (cols.length > 0 && !cols.includes('route')) db.exec('DROP TABLE outbox');
         db.exec(OUTBOX_DDL);
+        // v4: columns an existing outbox lacks.
+        const have = new Set((db.prepare('PRAGMA table_info(outbox)').all() as Array<{ name: string }>).map((c) => c.name));
+        for (const [name, type] of OUTBOX_ADDED_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE outbox ADD COLUMN ${name} ${type}`);
         // v3: the task and pipeline actors' snapshots.
         db.exec(ACTORS_DDL);
         db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(SCHEMA_VERSION));
@@ -382,6 +386,25 @@ export class StateStore {
       let first: number | undefined;
       for (const route of n.routes ?? this.noticeRoutes) {
         const id = this.outbox.insert({ key: `notice:${n.key}:${route}`, route, kind: 'notice', text: n.text, urgent: n.urgent ?? false, state: 'pending', next_at: at });
+        first ??= id;
+      }
+      return first;
+    });
+  }
+
+  /**
+   * A task's status for the chat: one message per task and route, edited in place where the channel
+   * can (the notifier), with optional inline buttons. An older unsent status of the same task is
+   * superseded. Once per `key` and route.
+   */
+  enqueueTaskStatus(n: { key: string; task_id: string; text: string; urgent?: boolean; buttons?: ReadonlyArray<{ label: string; value: string }> }): number | undefined {
+    const at = this.now();
+    return this.transaction(() => {
+      let first: number | undefined;
+      for (const route of this.noticeRoutes) {
+        if (this.db.prepare('SELECT 1 AS x FROM outbox WHERE idempotency_key = ?').get(`status:${n.key}:${route}`)) continue;
+        this.outbox.supersedeStatus(route, n.task_id);
+        const id = this.outbox.insert({ key: `status:${n.key}:${route}`, route, kind: 'status', task_id: n.task_id, text: n.text, urgent: n.urgent ?? false, state: 'pending', next_at: at, buttons: n.buttons });
         first ??= id;
       }
       return first;

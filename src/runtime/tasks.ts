@@ -45,6 +45,7 @@ import type { TaskStatus } from '../protocol/task-transition.js';
 import type { PeerGuards } from './peer-guards.js';
 import type { StateStore } from './store.js';
 import { parseTaskMessage } from './task-messages.js';
+import { queueTaskStatus } from './task-status.js';
 
 export interface TaskRuntimeDeps {
   config: () => Readonly<Config>;
@@ -141,7 +142,7 @@ export class TaskRuntime {
         execute: executeActor({ executor: d.executor, limiter: this.limiter, now: d.now, onProgress: (id, p) => this.progress(id, p) }),
         report: fromPromise<void, ReportInput>(({ input, signal }) => reportResult(reportDeps(), input, signal)),
         setStatus: fromPromise<void, SetStatusInput>(({ input, signal }) => setTaskStatus(reportDeps(), input, signal)),
-        notify: fromPromise<void, NotifyInput>(async ({ input }) => this.notice(input.key, input.text, input.urgent, input.taskId)),
+        notify: fromPromise<void, NotifyInput>(async ({ input }) => this.notice(input)),
       },
     });
     const pipeline = pipelineMachine.provide({
@@ -536,9 +537,16 @@ export class TaskRuntime {
     return this.topics.has(topicId);
   }
 
-  private notice(key: string, text: string, urgent: boolean, taskId: string): void {
+  /** A status change: the task's one status message in the chat (edited in place), and the result for review. */
+  private async notice(input: NotifyInput): Promise<void> {
+    const context = (this.entries.get(actorKey('task', input.taskId))?.ref.getSnapshot() as TaskSnapshot | undefined)?.context;
     try {
-      if (this.deps.store.enqueueNotice({ key, text, urgent, task_id: taskId }) !== undefined) this.deps.wake();
+      const queued = await queueTaskStatus(
+        { store: this.deps.store, agentId: this.deps.agentId, output: async (id) => (await this.deps.api().getTask(id)).output },
+        input,
+        context,
+      );
+      if (queued) this.deps.wake();
     } catch (e) {
       this.deps.log.error({ err: errText(e) }, 'could not queue a task notice');
     }

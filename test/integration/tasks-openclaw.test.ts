@@ -90,4 +90,26 @@ describe('tasks on the OpenClaw agent (WTT_EXECUTOR=openclaw)', () => {
     // Never published as if it were the result.
     expect(messages.some((m) => m.startsWith(RESULT_TAG))).toBe(false);
   });
+
+  it('keeps one status message per task in the chat, edited in place, with Approve/Reject while it waits for this user’s review', async () => {
+    const w = await world({ reply: () => 'the answer', stepMs: 80 });
+    const bobApi = agentApi(w.h.url, w.bob);
+    // A task this agent owns and runs (the user reviews it from the chat).
+    const t = await bobApi.createTask({ title: 'Draft the notes', runner_agent_id: w.bob.agent_id });
+    await bobApi.runTask(t.id, { runner_agent_id: w.bob.agent_id });
+    const statusMessages = () => [...w.gw.messages.values()].filter((m) => m.text.includes('Task "Draft the notes"'));
+    await until(() => statusMessages().some((m) => m.text.includes('waits for review') && m.buttons !== undefined), 20_000, () => `the review status with buttons (chat: ${JSON.stringify([...w.gw.messages.values()])})`);
+    expect(statusMessages()).toHaveLength(1);
+    const status = statusMessages()[0]!;
+    expect(status.edits).toBeGreaterThanOrEqual(1);
+    expect(status.text).toMatch(/since the run started/);
+    expect(status.buttons).toEqual([{ type: 'buttons', buttons: [{ label: '✅ Approve', value: `wtt:approve:${t.id}` }, { label: '↩ Reject', value: `wtt:reject:${t.id}` }] }]);
+    // The result arrives as its own message.
+    await until(() => [...w.gw.messages.values()].some((m) => m.text.startsWith('📄 Result of "Draft the notes":\nthe answer')), 10_000, 'the result message');
+
+    await bobApi.reviewTask(t.id, { action: 'approve' });
+    await until(() => statusMessages()[0]?.text.includes('is done') === true, 15_000, 'the status edited to done');
+    expect(statusMessages()).toHaveLength(1);
+    expect(w.gw.calls.filter((c) => (c.body.args as { action?: string } | undefined)?.action === 'edit').length).toBeGreaterThanOrEqual(2);
+  });
 });

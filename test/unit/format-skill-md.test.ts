@@ -1,6 +1,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCommand } from '../../src/commands/grammar.js';
+import { reviewButtons } from '../../src/runtime/task-status.js';
 
 const ROOT = new URL('../../', import.meta.url);
 const text = readFileSync(new URL('SKILL.md', ROOT), 'utf8');
@@ -46,6 +47,22 @@ describe('SKILL.md', () => {
     const routes = new Set(['up', 'hub', 'tail']);
     for (const c of [...quoted, ...plain.filter((p) => !routes.has(p.split(' ')[0] as string))]) {
       expect(() => parseCommand(c), c).not.toThrow();
+    }
+  });
+
+  it('maps every button value the runtime sends to a command the grammar accepts', () => {
+    const id = '5c1e9f2a-1111-4222-8333-944455556666';
+    const rows = [...text.matchAll(/^\| `(wtt:[a-z]+):<task_id>` \| `\{baseDir\}\/bin\/wtt '([^']+)'` \|$/gm)];
+    const mapped = new Map(rows.map((r) => [r[1], r[2]]));
+    const buttons = reviewButtons(id) ?? [];
+    expect(buttons).toHaveLength(2);
+    for (const b of buttons) {
+      expect(Buffer.byteLength(b.value)).toBeLessThanOrEqual(64);
+      const prefix = b.value.slice(0, b.value.lastIndexOf(':'));
+      const command = mapped.get(prefix);
+      expect(command, `SKILL.md maps ${prefix}`).toBeDefined();
+      const parsed = parseCommand((command ?? '').replace('<task_id>', id));
+      expect(parsed).toMatchObject({ kind: 'task.review' });
     }
   });
 });

@@ -192,7 +192,7 @@ describe('StateStore', () => {
     expect(s.enqueueNotice({ key: 'a', text: 'after migration' })).toBeTypeOf('number');
     s.close();
     const v = new Database(path).prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string };
-    expect(v.value).toBe('3');
+    expect(v.value).toBe('4');
   });
 
   it('migrates a version 2 file to 3: the actors table appears, everything else is kept', () => {
@@ -212,6 +212,38 @@ describe('StateStore', () => {
     expect(again.loadActors('task').map((a) => [a.key, a.status, a.snapshot])).toEqual([['task:a', 'doing', { value: 'doing' }]]);
     again.saveActors([{ key: 'task:a', kind: 'task', status: 'done', snapshot: null }]);
     expect(again.loadActors()).toEqual([]);
+  });
+
+  it('migrates a version 3 file to 4: the outbox gains task_id and buttons, its rows are kept', () => {
+    const d = dir();
+    const s3 = openStore(d);
+    s3.enqueueNotice({ key: 'old', text: 'an old notice' });
+    s3.close();
+    const raw = new Database(join(d, STATE_FILE));
+    // A v3 outbox: without the two columns and without status_messages.
+    raw.exec(`DROP TABLE status_messages; ALTER TABLE outbox DROP COLUMN task_id; ALTER TABLE outbox DROP COLUMN buttons; UPDATE meta SET value = '3' WHERE key = 'schema_version'`);
+    raw.close();
+    const s = openStore(d);
+    expect(s.outboxList().map((r) => r.text)).toEqual(['an old notice']);
+    s.enqueueTaskStatus({ key: 'k1', task_id: 'task-1', text: 'running', buttons: [{ label: 'Approve', value: 'wtt:approve:task-1' }] });
+    s.outbox.setStatusMessage('task-1', 'console:stdout', '77');
+    s.close();
+    const again = openStore(d);
+    const row = again.outboxList().find((r) => r.kind === 'status');
+    expect(row).toMatchObject({ task_id: 'task-1', text: 'running', buttons: '[{"label":"Approve","value":"wtt:approve:task-1"}]' });
+    expect(again.outbox.statusMessage('task-1', 'console:stdout')).toBe('77');
+    again.close();
+  });
+
+  it('keeps only the newest unsent status of a task, once per key', () => {
+    const s = openStore(dir());
+    s.enqueueTaskStatus({ key: 'a', task_id: 't', text: 'running' });
+    s.enqueueTaskStatus({ key: 'b', task_id: 't', text: 'in review' });
+    expect(s.enqueueTaskStatus({ key: 'b', task_id: 't', text: 'in review' })).toBeUndefined();
+    s.enqueueTaskStatus({ key: 'c', task_id: 'other', text: 'running' });
+    const rows = s.outboxList({ state: 'pending' }).filter((r) => r.kind === 'status');
+    expect(rows.map((r) => [r.task_id, r.text]).sort()).toEqual([['other', 'running'], ['t', 'in review']]);
+    expect(s.outboxList({ state: 'dropped' }).map((r) => r.last_error)).toEqual(['superseded by a newer status']);
   });
 
   it('remembers a topic notify setting across a reopen', () => {
