@@ -22,7 +22,7 @@ export interface CommandContext {
   /** The daemon's state store (delivery commands); without it they open the state file themselves. */
   store?: StateStore | undefined;
   /** The daemon's task actors (`task cancel` stops a running execution); absent in the CLI alone. */
-  tasks?: { cancel(taskId: string): Promise<string> } | undefined;
+  tasks?: { cancel(taskId: string): Promise<string>; resume(peer: string): number } | undefined;
   /** Wakes the daemon's notifier after a command queued a delivery. */
   wakeNotifier?: (() => void) | undefined;
 }

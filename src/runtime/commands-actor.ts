@@ -46,7 +46,7 @@ export interface CommandsDeps {
   /** The daemon's state store, for the delivery commands (trace, outbox, notify). */
   store?: StateStore | undefined;
   /** The daemon's task actors, for `task cancel`. */
-  tasks?: { cancel(taskId: string): Promise<string> } | undefined;
+  tasks?: { cancel(taskId: string): Promise<string>; resume(peer: string): number } | undefined;
 }
 
 /** The connection states shown by `whoami`. */

@@ -113,6 +113,8 @@ export class TaskRuntime {
   private readonly topics = new Map<string, string>();
   private readonly limiter: ConcurrencyLimiter;
   private readonly guards: PeerGuards;
+  /** Peer → tasks the guards stopped (for `wtt guard continue`). */
+  private readonly refused = new Map<string, Set<string>>();
   /** Tasks with a progress PATCH in flight → the latest figure. */
   private readonly progressing = new Map<string, number>();
   private stopped = false;
@@ -374,9 +376,23 @@ export class TaskRuntime {
     const me = this.deps.agentId() ?? '';
     const peer = t.owner_agent_id ?? t.created_by ?? 'unknown';
     const r = this.guards.check(peer, me, m);
-    if (r.allowed) return true;
+    if (r.allowed) {
+      this.refused.get(peer)?.delete(t.id);
+      return true;
+    }
+    const ids = this.refused.get(peer) ?? new Set<string>();
+    ids.add(t.id);
+    this.refused.set(peer, ids);
     this.guards.refuse(t.id, peer, r, `Task "${t.title}" (${t.id})`);
     return false;
+  }
+
+  /** `wtt guard continue <peer>`: the tasks of `peer` that the guards stopped are dispatched again (each checked again). */
+  resume(peer: string): number {
+    const ids = [...(this.refused.get(peer) ?? [])];
+    this.refused.delete(peer);
+    for (const id of ids) this.hint(id, 'dispatch');
+    return ids.length;
   }
 
   private spawn(t: Task, status: TaskStatus): AnyActorRef | undefined {

@@ -162,7 +162,7 @@ describe('tasks in the runtime (real hub, command executor)', () => {
     expect(runtime.report().tasks?.by_status).toEqual({ review: 2 });
   });
 
-  it('stops runs from a peer over its hourly budget and asks the chat', async () => {
+  it('stops runs from a peer over its hourly budget and asks the chat; `wtt guard continue` lets them go ahead, `block` stops the peer', async () => {
     const h = await hub();
     const alice = await registerAgent(h.url, 'alice');
     const bob = await registerAgent(h.url, 'bob');
@@ -176,7 +176,21 @@ describe('tasks in the runtime (real hub, command executor)', () => {
     await aliceApi.runTask(two.id, { runner_agent_id: bob.agent_id });
     await until(() => chat(runtime).includes('used up its budget'), 10_000, 'the budget question in the chat');
     expect(chat(runtime)).toContain(`${alice.agent_id} used its 1 runs for this hour`);
+    expect(chat(runtime)).toContain(`Continue, mute or block ${alice.agent_id}?`);
     expect(await summaries(aliceApi, two.topic_id as string)).toEqual([]);
+
+    const sock = controlSocketPath(runtime.report().state_dir);
+    const go = await askDaemon(sock, bob.agent_id, ['guard', 'continue', alice.agent_id], 10_000);
+    expect(go?.text).toContain('(1 stopped task dispatched again)');
+    await until(async () => (await statusOf(aliceApi, two.id)) === 'review', 15_000, 'the stopped task run after continue');
+    expect(await summaries(aliceApi, two.topic_id as string)).toHaveLength(1);
+
+    expect((await askDaemon(sock, bob.agent_id, ['guard', 'block', alice.agent_id], 10_000))?.exitCode).toBe(0);
+    const three = await aliceApi.createTask({ title: 'Third', runner_agent_id: bob.agent_id });
+    await aliceApi.runTask(three.id, { runner_agent_id: bob.agent_id });
+    await until(() => chat(runtime).includes(`${alice.agent_id} is blocked`), 10_000, 'the block applied');
+    expect((await askDaemon(sock, bob.agent_id, ['guard'], 10_000))?.text).toContain(`Blocked peers: ${alice.agent_id}`);
+    expect(await summaries(aliceApi, three.topic_id as string)).toEqual([]);
   });
 
   it('runs nothing for messages that imitate a dispatch or a review, and ignores a real todo task until it is dispatched', async () => {
