@@ -18,7 +18,7 @@
 import type { AnyActorRef, Snapshot, Subscription } from 'xstate';
 import { fromPromise } from 'xstate';
 import { z } from 'zod';
-import { pipelineMachine, type PipelineInput, type PipelineSnapshot } from '../../machines/pipeline.machine.js';
+import { pipelineMachine, type PipelineInput, type PipelineSnapshot, type PipelineStatusReport } from '../../machines/pipeline.machine.js';
 import {
   taskMachine,
   taskPhaseOf,
@@ -38,7 +38,7 @@ import { ConcurrencyLimiter } from '../executor/limiter.js';
 import { kvLedger, reportResult, setTaskStatus } from '../executor/report.js';
 import type { Executor } from '../executor/types.js';
 import type { Logger } from '../log.js';
-import type { Message, ServerFrame, Task } from '../protocol/index.js';
+import type { Message, ServerFrame, Task, TaskGraph } from '../protocol/index.js';
 import { normalizeTaskStatus } from '../protocol/task.js';
 import { DEFAULT_PIPELINE_ID } from '../protocol/pipeline.js';
 import type { TaskStatus } from '../protocol/task-transition.js';
@@ -385,6 +385,24 @@ export class TaskRuntime {
     this.refused.set(peer, ids);
     this.guards.refuse(t.id, peer, r, `Task "${t.title}" (${t.id})`);
     return false;
+  }
+
+  /**
+   * `wtt pipeline status` in the daemon: the pipeline actor (when this agent follows the pipeline)
+   * takes the hub's current graph and answers with its stage rows, which keep the real progress
+   * its tasks reported. Undefined when there is no such actor.
+   */
+  pipelineRows(pipelineId: string, graph: TaskGraph): Promise<PipelineStatusReport | undefined> {
+    const ref = this.entries.get(actorKey('pipeline', pipelineId))?.ref;
+    if (!ref) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const requestId = `status-${pipelineId}-${this.deps.now()}`;
+      const replyTo = { send: (e: PipelineStatusReport) => resolve(e.requestId === requestId ? e : undefined) } as unknown as AnyActorRef;
+      ref.send({ type: 'GRAPH', graph });
+      ref.send({ type: 'STATUS', requestId, replyTo });
+      // The actor answers synchronously; a stopped one never does.
+      setImmediate(() => resolve(undefined));
+    });
   }
 
   /** `wtt guard continue <peer>`: the tasks of `peer` that the guards stopped are dispatched again (each checked again). */
