@@ -45,6 +45,7 @@ import type { TaskStatus } from '../protocol/task-transition.js';
 import type { PeerGuards } from './peer-guards.js';
 import type { StateStore } from './store.js';
 import { parseTaskMessage } from './task-messages.js';
+import { forgetExecution, killOrphans, recordExecution } from './orphans.js';
 
 export interface TaskRuntimeDeps {
   config: () => Readonly<Config>;
@@ -140,7 +141,18 @@ export class TaskRuntime {
     const reportDeps = () => ({ api: d.api(), ledger });
     const task = taskMachine.provide({
       actors: {
-        execute: executeActor({ executor: d.executor, limiter: this.limiter, now: d.now, onProgress: (id, p) => this.progress(id, p) }),
+        execute: executeActor({
+          executor: d.executor,
+          limiter: this.limiter,
+          now: d.now,
+          onProgress: (id, p) => this.progress(id, p),
+          processes: {
+            started: (taskId, key, pid) => recordExecution(d.store, key, taskId, pid),
+            ended: (key) => {
+              if (d.store.isOpen) forgetExecution(d.store, key);
+            },
+          },
+        }),
         report: fromPromise<void, ReportInput>(({ input, signal }) => reportResult(reportDeps(), input, signal)),
         setStatus: fromPromise<void, SetStatusInput>(({ input, signal }) => setTaskStatus(reportDeps(), input, signal)),
         notify: fromPromise<void, NotifyInput>(async ({ input }) => this.notice(input.key, input.text, input.urgent, input.taskId)),
@@ -160,6 +172,8 @@ export class TaskRuntime {
     this.system = system;
     const t0 = performance.now();
     const at = this.deps.now();
+    // Executions a crash left running are stopped before their runs start again.
+    killOrphans(this.deps.store, this.deps.log);
     for (const row of this.deps.store.loadActors()) {
       const id = row.key.slice(row.kind.length + 1);
       try {
