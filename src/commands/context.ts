@@ -8,6 +8,17 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { OnboardingActor } from '../onboarding/actor.js';
 import type { StateStore } from '../runtime/store.js';
+import type { TaskGraph } from '../protocol/index.js';
+import type { StageRow } from './stages.js';
+
+/** What commands may ask of the daemon's task actors. */
+export interface TaskControl {
+  cancel(taskId: string): Promise<string>;
+  /** Dispatches again the tasks of `peer` the guards stopped; how many. */
+  resume(peer: string): number;
+  /** A followed pipeline's stage rows from its actor (after it took `graph`), or undefined. */
+  pipelineRows(pipelineId: string, graph: TaskGraph): Promise<{ rows: StageRow[] } | undefined>;
+}
 
 export interface CommandContext {
   config: Readonly<Config>;
@@ -22,7 +33,7 @@ export interface CommandContext {
   /** The daemon's state store (delivery commands); without it they open the state file themselves. */
   store?: StateStore | undefined;
   /** The daemon's task actors (`task cancel` stops a running execution); absent in the CLI alone. */
-  tasks?: { cancel(taskId: string): Promise<string> } | undefined;
+  tasks?: TaskControl | undefined;
   /** Wakes the daemon's notifier after a command queued a delivery. */
   wakeNotifier?: (() => void) | undefined;
 }

@@ -16,6 +16,8 @@ export interface ExecuteActorDeps {
   now: () => number;
   /** A real progress figure (0..100) from the executor (the runtime PATCHes the hub's progress field). */
   onProgress?: ((taskId: string, progress: number) => void) | undefined;
+  /** An execution started an OS process group; `ended` once it is over (whatever the outcome). */
+  processes?: { started(taskId: string, key: string, pid: number): void; ended(key: string): void } | undefined;
 }
 
 export function executeActor(deps: ExecuteActorDeps) {
@@ -24,6 +26,8 @@ export function executeActor(deps: ExecuteActorDeps) {
     const send = (e: ExecEvent) => {
       if (!controller.signal.aborted) sendBack(e);
     };
+    const procKey = `${input.idempotencyKey}#${input.attempt}`;
+    let spawned = false;
     void (async () => {
       let release: (() => void) | undefined;
       try {
@@ -36,6 +40,10 @@ export function executeActor(deps: ExecuteActorDeps) {
           idempotencyKey: input.idempotencyKey,
           attempt: input.attempt,
           signal: controller.signal,
+          onSpawn: (pid) => {
+            spawned = true;
+            deps.processes?.started(input.task.id, procKey, pid);
+          },
           onEvent: (ev) => {
             send({ type: 'EXEC.PROGRESS', at: deps.now(), text: ev.text, progress: ev.progress });
             if (ev.progress !== undefined && !controller.signal.aborted) deps.onProgress?.(input.task.id, ev.progress);
@@ -46,6 +54,7 @@ export function executeActor(deps: ExecuteActorDeps) {
         send({ type: 'EXEC.FAILED', at: deps.now(), reason: errorMessage(e), transient: isTransient(e) });
       } finally {
         release?.();
+        if (spawned) deps.processes?.ended(procKey);
       }
     })();
     return () => controller.abort(new Error('the task left the running state'));

@@ -67,6 +67,7 @@ export function commandExecutor(opts: CommandExecutorOptions): Executor {
           shell: false,
           windowsHide: true,
         });
+        if (child.pid !== undefined) req.onSpawn?.(child.pid);
         const out: Buffer[] = [];
         let outBytes = 0;
         let errText = '';

@@ -21,6 +21,8 @@ export interface ExecutionRequest {
   attempt: number;
   signal: AbortSignal;
   onEvent?: ((e: ExecutorEvent) => void) | undefined;
+  /** The executor started an OS process group led by `pid` (so a crashed runtime can stop it at its next start). */
+  onSpawn?: ((pid: number) => void) | undefined;
 }
 
 export interface Executor {

@@ -18,6 +18,7 @@ import type { Logger } from '../log.js';
 import type { OnboardingActor } from '../onboarding/actor.js';
 import { STATUS_REQUEST } from './status.js';
 import type { StateStore } from './store.js';
+import type { TaskControl } from '../commands/context.js';
 
 export interface CommandRequest {
   type: 'COMMAND';
@@ -46,7 +47,7 @@ export interface CommandsDeps {
   /** The daemon's state store, for the delivery commands (trace, outbox, notify). */
   store?: StateStore | undefined;
   /** The daemon's task actors, for `task cancel`. */
-  tasks?: { cancel(taskId: string): Promise<string> } | undefined;
+  tasks?: TaskControl | undefined;
 }
 
 /** The connection states shown by `whoami`. */

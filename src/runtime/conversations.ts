@@ -114,7 +114,8 @@ export class Conversations {
     let text: string;
     try {
       text = await this.deps.executor.run({
-        task: { id: `reply:${m.id}`, title: `Reply to ${m.sender_id} in ${m.topic_name ?? m.topic_id}`, topic_id: m.topic_id, created_by: m.sender_id },
+        // One conversation per topic: an executor with sessions keys them by this id.
+        task: { id: `conversation:${m.topic_id}`, title: `Reply to ${m.sender_id} in ${m.topic_name ?? m.topic_id}`, topic_id: m.topic_id, created_by: m.sender_id },
         prompt: replyPrompt({ sender: m.sender_id, senderKind: d.kind, topicId: m.topic_id, topicName: m.topic_name, text: m.content }, me),
         followUps: [],
         idempotencyKey: `reply:${m.id}`,

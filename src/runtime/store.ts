@@ -308,6 +308,16 @@ export class StateStore {
     return this.outbox.failedSince(at);
   }
 
+  deleteKv(key: string): void {
+    this.db.prepare('DELETE FROM kv WHERE key = ?').run(key);
+  }
+
+  /** Every key/value whose key starts with `prefix`. */
+  kvWithPrefix(prefix: string): Array<{ key: string; value: string }> {
+    const rows = this.db.prepare("SELECT key, value FROM kv WHERE substr(key, 1, ?) = ? ORDER BY key").all(prefix.length, prefix);
+    return z.array(z.object({ key: z.string(), value: z.string() })).parse(rows);
+  }
+
   // ── snapshots (actor state for later issues) ───────────────────────────────────────────
   saveSnapshot(actorId: string, snapshot: unknown): void {
     this.db

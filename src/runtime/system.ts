@@ -195,6 +195,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         limiter,
       })
     : undefined;
+  if (config.autoReply && !executor) tasksLog.warn('WTT_AUTO_REPLY is on but WTT_EXECUTOR is unset: nothing can answer, so auto-replies are off');
   const conversations =
     executor && config.autoReply
       ? new Conversations({

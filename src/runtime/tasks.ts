@@ -18,7 +18,7 @@
 import type { AnyActorRef, Snapshot, Subscription } from 'xstate';
 import { fromPromise } from 'xstate';
 import { z } from 'zod';
-import { pipelineMachine, type PipelineInput, type PipelineSnapshot } from '../../machines/pipeline.machine.js';
+import { pipelineMachine, type PipelineInput, type PipelineSnapshot, type PipelineStatusReport } from '../../machines/pipeline.machine.js';
 import {
   taskMachine,
   taskPhaseOf,
@@ -38,7 +38,7 @@ import { ConcurrencyLimiter } from '../executor/limiter.js';
 import { kvLedger, reportResult, setTaskStatus } from '../executor/report.js';
 import type { Executor } from '../executor/types.js';
 import type { Logger } from '../log.js';
-import type { Message, ServerFrame, Task } from '../protocol/index.js';
+import type { Message, ServerFrame, Task, TaskGraph } from '../protocol/index.js';
 import { normalizeTaskStatus } from '../protocol/task.js';
 import { DEFAULT_PIPELINE_ID } from '../protocol/pipeline.js';
 import type { TaskStatus } from '../protocol/task-transition.js';
@@ -46,6 +46,7 @@ import type { PeerGuards } from './peer-guards.js';
 import type { StateStore } from './store.js';
 import { parseTaskMessage } from './task-messages.js';
 import { queueTaskStatus } from './task-status.js';
+import { forgetExecution, killOrphans, recordExecution } from './orphans.js';
 
 export interface TaskRuntimeDeps {
   config: () => Readonly<Config>;
@@ -114,6 +115,8 @@ export class TaskRuntime {
   private readonly topics = new Map<string, string>();
   private readonly limiter: ConcurrencyLimiter;
   private readonly guards: PeerGuards;
+  /** Peer → tasks the guards stopped (for `wtt guard continue`). */
+  private readonly refused = new Map<string, Set<string>>();
   /** Tasks with a progress PATCH in flight → the latest figure. */
   private readonly progressing = new Map<string, number>();
   private stopped = false;
@@ -139,7 +142,18 @@ export class TaskRuntime {
     const reportDeps = () => ({ api: d.api(), ledger });
     const task = taskMachine.provide({
       actors: {
-        execute: executeActor({ executor: d.executor, limiter: this.limiter, now: d.now, onProgress: (id, p) => this.progress(id, p) }),
+        execute: executeActor({
+          executor: d.executor,
+          limiter: this.limiter,
+          now: d.now,
+          onProgress: (id, p) => this.progress(id, p),
+          processes: {
+            started: (taskId, key, pid) => recordExecution(d.store, key, taskId, pid),
+            ended: (key) => {
+              if (d.store.isOpen) forgetExecution(d.store, key);
+            },
+          },
+        }),
         report: fromPromise<void, ReportInput>(({ input, signal }) => reportResult(reportDeps(), input, signal)),
         setStatus: fromPromise<void, SetStatusInput>(({ input, signal }) => setTaskStatus(reportDeps(), input, signal)),
         notify: fromPromise<void, NotifyInput>(async ({ input }) => this.notice(input)),
@@ -159,6 +173,8 @@ export class TaskRuntime {
     this.system = system;
     const t0 = performance.now();
     const at = this.deps.now();
+    // Executions a crash left running are stopped before their runs start again.
+    killOrphans(this.deps.store, this.deps.log);
     for (const row of this.deps.store.loadActors()) {
       const id = row.key.slice(row.kind.length + 1);
       try {
@@ -375,9 +391,41 @@ export class TaskRuntime {
     const me = this.deps.agentId() ?? '';
     const peer = t.owner_agent_id ?? t.created_by ?? 'unknown';
     const r = this.guards.check(peer, me, m);
-    if (r.allowed) return true;
+    if (r.allowed) {
+      this.refused.get(peer)?.delete(t.id);
+      return true;
+    }
+    const ids = this.refused.get(peer) ?? new Set<string>();
+    ids.add(t.id);
+    this.refused.set(peer, ids);
     this.guards.refuse(t.id, peer, r, `Task "${t.title}" (${t.id})`);
     return false;
+  }
+
+  /**
+   * `wtt pipeline status` in the daemon: the pipeline actor (when this agent follows the pipeline)
+   * takes the hub's current graph and answers with its stage rows, which keep the real progress
+   * its tasks reported. Undefined when there is no such actor.
+   */
+  pipelineRows(pipelineId: string, graph: TaskGraph): Promise<PipelineStatusReport | undefined> {
+    const ref = this.entries.get(actorKey('pipeline', pipelineId))?.ref;
+    if (!ref) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const requestId = `status-${pipelineId}-${this.deps.now()}`;
+      const replyTo = { send: (e: PipelineStatusReport) => resolve(e.requestId === requestId ? e : undefined) } as unknown as AnyActorRef;
+      ref.send({ type: 'GRAPH', graph });
+      ref.send({ type: 'STATUS', requestId, replyTo });
+      // The actor answers synchronously; a stopped one never does.
+      setImmediate(() => resolve(undefined));
+    });
+  }
+
+  /** `wtt guard continue <peer>`: the tasks of `peer` that the guards stopped are dispatched again (each checked again). */
+  resume(peer: string): number {
+    const ids = [...(this.refused.get(peer) ?? [])];
+    this.refused.delete(peer);
+    for (const id of ids) this.hint(id, 'dispatch');
+    return ids.length;
   }
 
   private spawn(t: Task, status: TaskStatus): AnyActorRef | undefined {

@@ -67,6 +67,9 @@ describe('tasks across a daemon crash', () => {
     await until(async () => (await aliceApi.getTask(t.id)).status === 'review', 20_000, 'the task in review after the restart');
     const task = await aliceApi.getTask(t.id);
     expect(task.output).toBe(`done after restart: Survive a crash [task:${t.id}:run:1 #1]`);
+    // The first run's command, orphaned by the crash (its own process group), was stopped at the restart.
+    const orphan = pids[0] as number;
+    await until(() => !alive(orphan), 10_000, 'the orphaned first run stopped');
     const summaries = async () => (await aliceApi.topicMessages(t.topic_id as string, { limit: 200 })).filter((m) => (m.content ?? '').startsWith(RESULT_TAG));
     expect(await summaries()).toHaveLength(1);
 
@@ -81,3 +84,15 @@ describe('tasks across a daemon crash', () => {
     expect(await third.stop()).toBe(0);
   });
 });
+
+/** A pid is gone when signalling it fails or it is a zombie nobody reaped yet. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = `/proc/${pid}/stat`;
+  if (!existsSync(stat)) return false;
+  return !/^\d+ \(.*\) Z/u.test(readFileSync(stat, 'utf8'));
+}

@@ -162,7 +162,7 @@ describe('tasks in the runtime (real hub, command executor)', () => {
     expect(runtime.report().tasks?.by_status).toEqual({ review: 2 });
   });
 
-  it('stops runs from a peer over its hourly budget and asks the chat', async () => {
+  it('stops runs from a peer over its hourly budget and asks the chat; `wtt guard continue` lets them go ahead, `block` stops the peer', async () => {
     const h = await hub();
     const alice = await registerAgent(h.url, 'alice');
     const bob = await registerAgent(h.url, 'bob');
@@ -176,7 +176,21 @@ describe('tasks in the runtime (real hub, command executor)', () => {
     await aliceApi.runTask(two.id, { runner_agent_id: bob.agent_id });
     await until(() => chat(runtime).includes('used up its budget'), 10_000, 'the budget question in the chat');
     expect(chat(runtime)).toContain(`${alice.agent_id} used its 1 runs for this hour`);
+    expect(chat(runtime)).toContain(`Continue, mute or block ${alice.agent_id}?`);
     expect(await summaries(aliceApi, two.topic_id as string)).toEqual([]);
+
+    const sock = controlSocketPath(runtime.report().state_dir);
+    const go = await askDaemon(sock, bob.agent_id, ['guard', 'continue', alice.agent_id], 10_000);
+    expect(go?.text).toContain('(1 stopped task dispatched again)');
+    await until(async () => (await statusOf(aliceApi, two.id)) === 'review', 15_000, 'the stopped task run after continue');
+    expect(await summaries(aliceApi, two.topic_id as string)).toHaveLength(1);
+
+    expect((await askDaemon(sock, bob.agent_id, ['guard', 'block', alice.agent_id], 10_000))?.exitCode).toBe(0);
+    const three = await aliceApi.createTask({ title: 'Third', runner_agent_id: bob.agent_id });
+    await aliceApi.runTask(three.id, { runner_agent_id: bob.agent_id });
+    await until(() => chat(runtime).includes(`${alice.agent_id} is blocked`), 10_000, 'the block applied');
+    expect((await askDaemon(sock, bob.agent_id, ['guard'], 10_000))?.text).toContain(`Blocked peers: ${alice.agent_id}`);
+    expect(await summaries(aliceApi, three.topic_id as string)).toEqual([]);
   });
 
   it('runs nothing for messages that imitate a dispatch or a review, and ignores a real todo task until it is dispatched', async () => {
@@ -254,12 +268,13 @@ describe('tasks in the runtime (real hub, command executor)', () => {
     expect(await summaries(aliceApi, t.topic_id as string)).toEqual([]);
   });
 
-  it('runs a three-task pipeline to the end; `pipeline status` shows each stage done', async () => {
+  it('runs a three-task pipeline to the end; `pipeline status` shows each stage (from the pipeline actor while it runs)', async () => {
     const h = await hub();
     const alice = await registerAgent(h.url, 'alice');
     const bob = await registerAgent(h.url, 'bob');
     const aliceApi = agentApi(h.url, alice);
-    const runtime = start(h, bob);
+    const gate = join(mkdtempSync(join(tmpdir(), 'wtt-gate-')), 'open');
+    const runtime = start(h, bob, {}, 'gate', [gate]);
     await live(runtime);
     const p = await aliceApi.createPipeline({ name: 'Three', auto_review: true });
     const ids: string[] = [];
@@ -269,18 +284,26 @@ describe('tasks in the runtime (real hub, command executor)', () => {
       ids.push(t.id);
     }
     await aliceApi.executePipeline({ pipeline_id: p.id });
-    await until(() => runtime.actor.system.get(`pipeline:${p.id}`) !== undefined, 10_000, 'the pipeline actor');
+    const sock = controlSocketPath(runtime.report().state_dir);
+    await until(() => runtime.actor.system.get(`pipeline:${p.id}`) !== undefined && runtime.report().tasks?.tasks[0]?.last_event === 'waiting for the gate', 15_000, 'stage 1 running');
+    const during = (await askDaemon(sock, bob.agent_id, ['pipeline', 'status', p.id], 10_000))?.text.split('\n') ?? [];
+    expect(during[0]).toBe(`Pipeline Three (${p.id}): 3 tasks, 0 done (todo 2, doing 1)`);
+    // The real progress the executor reported (1 %), kept by the pipeline actor.
+    expect(during[3]).toMatch(new RegExp(`^1\\s+1\\s+\\[~\\] doing\\s+1%\\s+Collect\\s+-\\s+${ids[0]}$`, 'u'));
+    expect(during[4]).toMatch(/^2\s+2\s+\[O\] todo\s+-\s+Analyse\s+#1\s/u);
+
+    writeFileSync(gate, '');
     await until(async () => (await Promise.all(ids.map((id) => statusOf(aliceApi, id)))).every((s) => s === 'done'), 30_000, 'every stage done');
     for (const id of ids) {
       const t = await aliceApi.getTask(id);
       expect(await summaries(aliceApi, t.topic_id as string)).toHaveLength(1);
     }
-    const answer = await askDaemon(controlSocketPath(runtime.report().state_dir), bob.agent_id, ['pipeline', 'status', p.id], 10_000);
+    await until(() => runtime.actor.system.get(`pipeline:${p.id}`) === undefined && ids.every((id) => runtime.actor.system.get(`task:${id}`) === undefined), 10_000, 'the finished actors removed');
+    const answer = await askDaemon(sock, bob.agent_id, ['pipeline', 'status', p.id], 10_000);
     const lines = (answer?.text ?? '').split('\n');
     expect(lines[0]).toBe(`Pipeline Three (${p.id}): 3 tasks, 3 done (done 3)`);
     expect(lines.filter((l) => /\[V\] done\s+100%/u.test(l))).toHaveLength(3);
     for (const title of ['Collect', 'Analyse', 'Write up']) expect(answer?.text).toContain(title);
-    await until(() => runtime.actor.system.get(`pipeline:${p.id}`) === undefined && ids.every((id) => runtime.actor.system.get(`task:${id}`) === undefined), 10_000, 'the finished actors removed');
   });
 });
 

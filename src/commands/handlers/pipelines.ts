@@ -55,7 +55,9 @@ export async function handlePipeline(cmd: PipelineCommand, ctx: CommandContext):
     case 'pipeline.status': {
       const p = await resolvePipeline(ctx, cmd.pipeline_id);
       const [graph, progress] = await Promise.all([api.taskGraph({ pipeline_id: p.id, limit: 1000 }), api.taskProgress()]);
-      return formatPipelineStatus(p, stageRows(graph.nodes, graph.edges, progress));
+      // In the daemon, a pipeline this agent follows answers from its actor (its stage progress).
+      const live = await ctx.tasks?.pipelineRows(p.id, graph);
+      return formatPipelineStatus(p, live ? live.rows : stageRows(graph.nodes, graph.edges, progress));
     }
   }
 }

@@ -1,10 +1,11 @@
 /** Every command module. Adding a verb: write its module, list it here. */
+import { guard } from './guard.js';
 import { notify } from './notify.js';
 import { outbox } from './outbox.js';
 import { taskCancel } from './task-cancel.js';
 import { trace } from './trace.js';
 
-export const MODULES = [trace, outbox, notify, taskCancel] as const;
+export const MODULES = [trace, outbox, notify, taskCancel, guard] as const;
 export type ModuleName = (typeof MODULES)[number]['name'];
 
 /** `{ kind: 'trace', args: { message_id } } | …`: module commands in the `Command` union. */
