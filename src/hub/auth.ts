@@ -15,11 +15,16 @@ export type Principal =
   | { kind: 'agent'; agentId: string; via: 'agent_token' | 'api_key' }
   | { kind: 'user'; userId: string };
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set once per request by the hub's `onRequest` hook (`Auth.identify`). */
+    principal?: Principal | null | 'invalid';
+  }
+}
+
 export const TOKEN_REQUIRED = 'agent token required: send Authorization: Bearer <agent_token> or X-Agent-Token';
 
 export class Auth {
-  private readonly cache = new WeakMap<FastifyRequest, Principal | null>();
-
   constructor(
     readonly mode: AuthMode,
     private readonly agents: Agents,
@@ -41,18 +46,20 @@ export class Auth {
     return agentId ? { kind: 'agent', agentId, via: 'agent_token' } : undefined;
   }
 
-  /** The request's principal; null without any credential; 401 when the credential is not valid. */
-  principal(req: FastifyRequest): Principal | null {
-    const cached = this.cache.get(req);
-    if (cached !== undefined) return cached;
+  /**
+   * Who the request's credential stands for: null without one, `'invalid'` for one that is not
+   * valid. The hub's one `onRequest` hook stores it on the request as `req.principal`.
+   */
+  identify(req: FastifyRequest): Principal | null | 'invalid' {
     const token = credential(req);
-    let p: Principal | null = null;
-    if (token !== undefined) {
-      const resolved = this.resolveToken(token);
-      if (!resolved) throw new HubError(401, 'invalid or expired token', { 'WWW-Authenticate': 'Bearer' });
-      p = resolved;
-    }
-    this.cache.set(req, p);
+    if (token === undefined) return null;
+    return this.resolveToken(token) ?? 'invalid';
+  }
+
+  /** The request's principal (set by the `onRequest` hook); null without any credential; 401 when the credential is not valid. */
+  principal(req: FastifyRequest): Principal | null {
+    const p = req.principal === undefined ? (req.principal = this.identify(req)) : req.principal;
+    if (p === 'invalid') throw new HubError(401, 'invalid or expired token', { 'WWW-Authenticate': 'Bearer' });
     return p;
   }
 

@@ -159,6 +159,11 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
     const ctx: HubContext = { core, agents, topics, messages, auth, conns, limiter, clock, limits, wsActions };
     const wsState: WsState = { closing: false };
 
+    // The one place a request's credential is resolved: handlers and areas read it through `core.auth`.
+    app.decorateRequest('principal', undefined);
+    app.addHook('onRequest', async (req) => {
+      req.principal = auth.identify(req);
+    });
     if (limiter) {
       // Before validation, so that a caller over its budget is told so whatever it sends.
       app.addHook('preValidation', async (req) => {

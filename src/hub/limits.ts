@@ -91,7 +91,7 @@ export const DEFAULT_LIMITS: Readonly<HubLimits> = Object.freeze({
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
   idleTimeoutMs: 30_000,
-  maxResponseBytes: 4 * 1024 * 1024,
+  maxResponseBytes: 8 * 1024 * 1024,
   memoryMaxFiles: 200,
   memoryMaxBytes: 32 * 1024 * 1024,
   mediaMaxBytes: 10 * 1024 * 1024,

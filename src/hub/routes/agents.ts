@@ -3,30 +3,31 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ClaimBody, ClaimCodeBody, RegisterBody, UserLoginBody, UserRegisterBody } from '../../protocol/index.js';
 import type { HubContext } from '../context.js';
-import { parse } from '../http.js';
+import type { ZodTypeProvider } from '../zod-schemas.js';
 
 const AgentParams = z.object({ agent_id: z.string().min(1).max(200) });
 
-export function agentRoutes(app: FastifyInstance, ctx: HubContext): void {
-  app.post('/agents/register', async (req) => {
-    const body = parse(RegisterBody, req.body);
+export function agentRoutes(root: FastifyInstance, ctx: HubContext): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  app.post('/agents/register', { schema: { body: RegisterBody } }, async (req) => {
+    const body = req.body;
     const r = ctx.agents.register(body.display_name, body.platform);
     return { ...r, message: 'Agent registered' };
   });
 
-  app.post('/agents/claim-code', async (req) => {
-    const body = parse(ClaimCodeBody, req.body);
+  app.post('/agents/claim-code', { schema: { body: ClaimCodeBody } }, async (req) => {
+    const body = req.body;
     const agentId = ctx.auth.callerAgent(req, body.agent_id);
     return ctx.agents.newClaimCode(agentId);
   });
 
-  const claim = async (req: FastifyRequest) => {
+  const claim = async (req: FastifyRequest<{ Body: z.output<typeof ClaimBody> }>) => {
     const userId = ctx.auth.callerUser(req);
-    const body = parse(ClaimBody, req.body);
+    const body = req.body;
     return ctx.agents.claim(userId, (body.code ?? body.invite_code) as string);
   };
-  app.post('/agents/claim', claim);
-  app.post('/agents/bind', claim);
+  app.post('/agents/claim', { schema: { body: ClaimBody } }, claim);
+  app.post('/agents/bind', { schema: { body: ClaimBody } }, claim);
 
   /** With a user token: the user's bindings. With an agent credential: that agent's own entry. */
   app.get('/agents/my', async (req) => {
@@ -37,17 +38,18 @@ export function agentRoutes(app: FastifyInstance, ctx: HubContext): void {
     return [{ agent_id: profile.agent_id, display_name: profile.display_name, is_primary: true }];
   });
 
-  app.get('/agents/:agent_id', async (req) => ctx.agents.profile(parse(AgentParams, req.params, 'path').agent_id));
-  app.get('/agents/:agent_id/profile', async (req) => ctx.agents.profile(parse(AgentParams, req.params, 'path').agent_id));
+  const byAgent = { schema: { params: AgentParams } };
+  app.get('/agents/:agent_id', byAgent, async (req) => ctx.agents.profile(req.params.agent_id));
+  app.get('/agents/:agent_id/profile', byAgent, async (req) => ctx.agents.profile(req.params.agent_id));
 
-  app.post('/auth/register', async (req) => {
-    const body = parse(UserRegisterBody, req.body);
+  app.post('/auth/register', { schema: { body: UserRegisterBody } }, async (req) => {
+    const body = req.body;
     const u = ctx.agents.registerUser(body.email, body.password, body.display_name);
     return { ok: true, message: 'Registered', requires_activation: false, ...u };
   });
 
-  app.post('/auth/login', async (req) => {
-    const body = parse(UserLoginBody, req.body);
+  app.post('/auth/login', { schema: { body: UserLoginBody } }, async (req) => {
+    const body = req.body;
     return ctx.agents.login(body.email, body.password);
   });
 }

@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { BlacklistAddBody, TopicCreateBody } from '../../protocol/index.js';
 import type { HubContext } from '../context.js';
-import { intParam, parse } from '../http.js';
+import { intParam } from '../http.js';
+import type { ZodTypeProvider } from '../zod-schemas.js';
 import { claimedFrom, reader } from './claimed.js';
 
 const TopicParams = z.object({ topic_id: z.string().min(1).max(200) });
@@ -13,66 +14,67 @@ const SearchQuery = z
   .looseObject({ query: z.string().max(200).optional(), q: z.string().max(200).optional(), limit: intParam('limit', 100, 1, 1000) })
   .refine((s) => (s.query ?? s.q) !== undefined, { message: 'query is required' });
 
-export function topicRoutes(app: FastifyInstance, ctx: HubContext): void {
-  const topicId = (params: unknown) => parse(TopicParams, params, 'path').topic_id;
+export function topicRoutes(root: FastifyInstance, ctx: HubContext): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const byTopic = { schema: { params: TopicParams } };
 
-  app.get('/topics/', async (req) => {
-    const q = parse(ListQuery, req.query, 'query');
+  app.get('/topics/', { schema: { querystring: ListQuery } }, async (req) => {
+    const q = req.query;
     return ctx.topics.listPublic(q.limit, reader(ctx, req, claimedFrom(req, 'agent_id')));
   });
 
-  app.get('/topics/search', async (req) => {
-    const q = parse(SearchQuery, req.query, 'query');
+  app.get('/topics/search', { schema: { querystring: SearchQuery } }, async (req) => {
+    const q = req.query;
     return ctx.topics.search((q.query ?? q.q ?? '').trim(), q.limit, reader(ctx, req, claimedFrom(req, 'agent_id')));
   });
 
-  app.post('/topics/', async (req) => {
-    const body = parse(TopicCreateBody, req.body);
+  app.post('/topics/', { schema: { body: TopicCreateBody } }, async (req) => {
+    const body = req.body;
     const agentId = ctx.auth.callerAgent(req, body.creator_agent_id ?? claimedFrom(req, 'agent_id'));
     return ctx.topics.createByAgent(agentId, body);
   });
 
-  app.get('/topics/subscribed', async (req) => {
-    const q = parse(ListQuery, req.query, 'query');
+  app.get('/topics/subscribed', { schema: { querystring: ListQuery } }, async (req) => {
+    const q = req.query;
     const agentId = ctx.auth.callerAgent(req, claimedFrom(req, 'agent_id'));
     return ctx.topics.subscribed(agentId, q.limit);
   });
 
-  app.get('/topics/:topic_id', async (req) => ctx.topics.visible(topicId(req.params), reader(ctx, req, claimedFrom(req, 'agent_id'))));
+  app.get('/topics/:topic_id', byTopic, async (req) => ctx.topics.visible(req.params.topic_id, reader(ctx, req, claimedFrom(req, 'agent_id'))));
 
-  app.delete('/topics/:topic_id', async (req) => {
+  app.delete('/topics/:topic_id', byTopic, async (req) => {
     const agentId = ctx.auth.callerAgent(req, claimedFrom(req, 'agent_id', 'operator_agent_id'));
-    return ctx.topics.deleteByAgent(topicId(req.params), agentId);
+    return ctx.topics.deleteByAgent(req.params.topic_id, agentId);
   });
 
-  app.post('/topics/:topic_id/join', async (req) => {
+  app.post('/topics/:topic_id/join', byTopic, async (req) => {
     const agentId = ctx.auth.callerAgent(req, claimedFrom(req, 'agent_id'));
-    return ctx.topics.join(topicId(req.params), agentId);
+    return ctx.topics.join(req.params.topic_id, agentId);
   });
 
-  app.post('/topics/:topic_id/leave', async (req) => {
+  app.post('/topics/:topic_id/leave', byTopic, async (req) => {
     const agentId = ctx.auth.callerAgent(req, claimedFrom(req, 'agent_id'));
-    return ctx.topics.leave(topicId(req.params), agentId);
+    return ctx.topics.leave(req.params.topic_id, agentId);
   });
 
-  app.get('/topics/:topic_id/members', async (req) =>
-    ctx.topics.memberList(topicId(req.params), reader(ctx, req, claimedFrom(req, 'agent_id'))),
+  app.get('/topics/:topic_id/members', byTopic, async (req) =>
+    ctx.topics.memberList(req.params.topic_id, reader(ctx, req, claimedFrom(req, 'agent_id'))),
   );
 
-  app.post('/topics/:topic_id/blacklist', async (req) => {
+  app.post('/topics/:topic_id/blacklist', { schema: { params: TopicParams, body: BlacklistAddBody } }, async (req) => {
     const operator = ctx.auth.callerAgent(req, claimedFrom(req, 'operator_agent_id', 'agent_id'));
-    const body = parse(BlacklistAddBody, req.body);
-    return ctx.topics.blacklistAdd(topicId(req.params), operator, body.target_agent_id, body.mode, body.expires_at);
+    const body = req.body;
+    return ctx.topics.blacklistAdd(req.params.topic_id, operator, body.target_agent_id, body.mode, body.expires_at);
   });
 
-  app.delete('/topics/:topic_id/blacklist/:target', async (req) => {
-    const p = parse(BlacklistParams, req.params, 'path');
+  app.delete('/topics/:topic_id/blacklist/:target', { schema: { params: BlacklistParams } }, async (req) => {
+    const p = req.params;
     const operator = ctx.auth.callerAgent(req, claimedFrom(req, 'operator_agent_id', 'agent_id'));
     return ctx.topics.blacklistRemove(p.topic_id, operator, p.target);
   });
 
-  app.get('/topics/:topic_id/blacklist', async (req) => {
+  app.get('/topics/:topic_id/blacklist', byTopic, async (req) => {
     const operator = ctx.auth.callerAgent(req, claimedFrom(req, 'operator_agent_id', 'agent_id'));
-    return ctx.topics.blacklistList(topicId(req.params), operator);
+    return ctx.topics.blacklistList(req.params.topic_id, operator);
   });
 }

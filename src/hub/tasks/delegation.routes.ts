@@ -11,7 +11,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DelegationCreateBody, P2pAsBody, PublishAsBody } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
-import { parse } from '../http.js';
+import type { ZodTypeProvider } from '../zod-schemas.js';
 import type { DelegationRecord, TasksRepo } from './repo.js';
 
 const ListQuery = z.looseObject({
@@ -29,7 +29,7 @@ function agentOrThrow(core: HubCore, field: string, id: string): void {
 }
 
 export function delegationRoutes(core: HubCore, repo: TasksRepo): void {
-  const { app } = core;
+  const app = core.app.withTypeProvider<ZodTypeProvider>();
 
   /** The acting manager: must be the caller, and hold a delegation with `right` over `target`. */
   const delegationFor = (req: FastifyRequest, manager: string | undefined, target: string, right: 'can_publish' | 'can_p2p'): DelegationRecord => {
@@ -42,8 +42,8 @@ export function delegationRoutes(core: HubCore, repo: TasksRepo): void {
     return d;
   };
 
-  app.post('/manager/delegations', async (req) => {
-    const body = parse(DelegationCreateBody, req.body);
+  app.post('/manager/delegations', { schema: { body: DelegationCreateBody } }, async (req) => {
+    const body = req.body;
     const caller = core.auth.optionalCallerAgent(req, null);
     if (caller === undefined) throw new HubError(401, GRANT_NEEDS_TOKEN, { 'WWW-Authenticate': 'Bearer' });
     if (caller !== body.target_agent_id) {
@@ -65,8 +65,8 @@ export function delegationRoutes(core: HubCore, repo: TasksRepo): void {
     });
   });
 
-  app.get('/manager/delegations', async (req) => {
-    const q = parse(ListQuery, req.query, 'query');
+  app.get('/manager/delegations', { schema: { querystring: ListQuery } }, async (req) => {
+    const q = req.query;
     const tokenAgent = core.auth.optionalCallerAgent(req, null);
     const caller = tokenAgent ?? core.auth.callerAgent(req, q.manager_agent_id ?? q.agent_id ?? null);
     return repo
@@ -75,8 +75,8 @@ export function delegationRoutes(core: HubCore, repo: TasksRepo): void {
       .filter((d) => (q.target_agent_id ? d.target_agent_id === q.target_agent_id : true));
   });
 
-  app.delete('/manager/delegations', async (req) => {
-    const q = parse(RemoveQuery, req.query, 'query');
+  app.delete('/manager/delegations', { schema: { querystring: RemoveQuery } }, async (req) => {
+    const q = req.query;
     const tokenAgent = core.auth.optionalCallerAgent(req, null);
     const caller = tokenAgent ?? core.auth.callerAgent(req, q.manager_agent_id ?? q.agent_id ?? null);
     const manager = q.manager_agent_id ?? caller;
@@ -89,8 +89,8 @@ export function delegationRoutes(core: HubCore, repo: TasksRepo): void {
     return { ok: true, manager_agent_id: manager, target_agent_id: q.target_agent_id };
   });
 
-  app.post('/manager/publish-as', async (req) => {
-    const body = parse(PublishAsBody, req.body);
+  app.post('/manager/publish-as', { schema: { body: PublishAsBody } }, async (req) => {
+    const body = req.body;
     const d = delegationFor(req, body.manager_agent_id, body.target_agent_id, 'can_publish');
     if (!core.topics.get(body.topic_id)) throw new HubError(404, `topic ${body.topic_id} not found`);
     if (!core.topics.isMember(body.topic_id, d.target_agent_id)) {
@@ -108,8 +108,8 @@ export function delegationRoutes(core: HubCore, repo: TasksRepo): void {
     });
   });
 
-  app.post('/manager/p2p-as', async (req) => {
-    const body = parse(P2pAsBody, req.body);
+  app.post('/manager/p2p-as', { schema: { body: P2pAsBody } }, async (req) => {
+    const body = req.body;
     const d = delegationFor(req, body.manager_agent_id, body.target_agent_id, 'can_p2p');
     if (body.peer_agent_id === d.target_agent_id) throw new HubError(422, 'body.peer_agent_id: must be another agent than the target');
     agentOrThrow(core, 'peer_agent_id', body.peer_agent_id);

@@ -8,7 +8,7 @@ import {
   PipelineUpdateBody,
 } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
-import { parse } from '../http.js';
+import type { ZodTypeProvider } from '../zod-schemas.js';
 import { whoIs, whoIsNamed } from './access.js';
 import type { PipelineRecord } from './repo.js';
 import type { TaskService } from './service.js';
@@ -21,7 +21,7 @@ export function newPipelineId(): string {
 }
 
 export function pipelineRoutes(core: HubCore, svc: TaskService): void {
-  const { app } = core;
+  const app = core.app.withTypeProvider<ZodTypeProvider>();
   const { repo } = svc;
 
   const view = (p: PipelineRecord) => {
@@ -40,25 +40,25 @@ export function pipelineRoutes(core: HubCore, svc: TaskService): void {
     }
   };
 
-  app.get('/tasks/pipelines', async (req) => {
-    whoIs(core, req, parse(AgentQuery, req.query, 'query').agent_id);
+  app.get('/tasks/pipelines', { schema: { querystring: AgentQuery } }, async (req) => {
+    whoIs(core, req, req.query.agent_id);
     return repo.listPipelines().map(view);
   });
 
-  app.get('/tasks/pipelines/:id', async (req) => {
-    const { id } = parse(IdParams, req.params, 'path');
-    whoIs(core, req, parse(AgentQuery, req.query, 'query').agent_id);
+  app.get('/tasks/pipelines/:id', { schema: { params: IdParams, querystring: AgentQuery } }, async (req) => {
+    const { id } = req.params;
+    whoIs(core, req, req.query.agent_id);
     return view(find(id));
   });
 
-  app.get('/tasks/pipelines/:id/stats', async (req) => {
-    const { id } = parse(IdParams, req.params, 'path');
-    whoIs(core, req, parse(AgentQuery, req.query, 'query').agent_id);
+  app.get('/tasks/pipelines/:id/stats', { schema: { params: IdParams, querystring: AgentQuery } }, async (req) => {
+    const { id } = req.params;
+    whoIs(core, req, req.query.agent_id);
     return repo.pipelineCounts(find(id).id);
   });
 
-  app.post('/tasks/pipelines', async (req) => {
-    const body = parse(PipelineCreateBody, req.body);
+  app.post('/tasks/pipelines', { schema: { body: PipelineCreateBody } }, async (req) => {
+    const body = req.body;
     const caller = whoIs(core, req, body.creator_agent_id);
     const now = core.now();
     const p: PipelineRecord = {
@@ -74,10 +74,10 @@ export function pipelineRoutes(core: HubCore, svc: TaskService): void {
     return view(p);
   });
 
-  app.patch('/tasks/pipelines/:id', async (req) => {
-    const { id } = parse(IdParams, req.params, 'path');
-    const body = parse(PipelineUpdateBody, req.body);
-    const caller = whoIs(core, req, parse(AgentQuery, req.query, 'query').agent_id);
+  app.patch('/tasks/pipelines/:id', { schema: { params: IdParams, body: PipelineUpdateBody, querystring: AgentQuery } }, async (req) => {
+    const { id } = req.params;
+    const body = req.body;
+    const caller = whoIs(core, req, req.query.agent_id);
     const p = find(id);
     assertMayChange(p, caller);
     if (id === DEFAULT_PIPELINE_ID && body.name !== undefined && body.name !== p.name) {
@@ -87,17 +87,17 @@ export function pipelineRoutes(core: HubCore, svc: TaskService): void {
     return view(find(id));
   });
 
-  app.delete('/tasks/pipelines/:id', async (req) => {
-    const { id } = parse(IdParams, req.params, 'path');
-    const caller = whoIs(core, req, parse(AgentQuery, req.query, 'query').agent_id);
+  app.delete('/tasks/pipelines/:id', { schema: { params: IdParams, querystring: AgentQuery } }, async (req) => {
+    const { id } = req.params;
+    const caller = whoIs(core, req, req.query.agent_id);
     if (id === DEFAULT_PIPELINE_ID) throw new HubError(409, 'the default pipeline cannot be deleted');
     assertMayChange(find(id), caller);
     const moved = repo.transaction(() => repo.deletePipeline(id, core.now()));
     return { ok: true, id, moved_tasks: moved, moved_to: DEFAULT_PIPELINE_ID };
   });
 
-  app.post('/tasks/pipeline/execute', async (req) => {
-    const body = parse(PipelineExecuteBody, req.body);
+  app.post('/tasks/pipeline/execute', { schema: { body: PipelineExecuteBody } }, async (req) => {
+    const body = req.body;
     return svc.executePipeline(whoIsNamed(core, req, body.trigger_agent_id), body.pipeline_id, body.task_ids, body.trigger_agent_id, body.note);
   });
 }

@@ -16,6 +16,7 @@ import {
 } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
 import { intParam, parse } from '../http.js';
+import type { ZodTypeProvider } from '../zod-schemas.js';
 import { assertParticipant, canSee, whoIs, whoIsNamed } from './access.js';
 import type { TaskRecord } from './repo.js';
 import type { TaskFieldChanges, TaskService } from './service.js';
@@ -63,11 +64,11 @@ function statusFilter(raw: string | undefined): TaskStatus[] | undefined {
 }
 
 export function taskRoutes(core: HubCore, svc: TaskService): void {
-  const { app } = core;
+  const app = core.app.withTypeProvider<ZodTypeProvider>();
   const progressOf = (t: TaskRecord) => svc.progressOf(t);
 
-  app.get('/tasks', async (req) => {
-    const q = parse(ListQuery, req.query, 'query');
+  app.get('/tasks', { schema: { querystring: ListQuery } }, async (req) => {
+    const q = req.query;
     const caller = whoIs(core, req, q.agent_id);
     const tasks = svc.repo.listTasks({
       status: statusFilter(q.status),
@@ -81,8 +82,8 @@ export function taskRoutes(core: HubCore, svc: TaskService): void {
     return tasks.filter((t) => canSee(core, t, caller));
   });
 
-  app.post('/tasks', async (req) => {
-    const body = parse(TaskCreateBody, req.body);
+  app.post('/tasks', { schema: { body: TaskCreateBody } }, async (req) => {
+    const body = req.body;
     // Legacy mode trusts the named creator (the skill's fallback ids are unregistered); required
     // mode checks it against the token, so names that are not agents (the web's 'user') are skipped.
     const claimed = [body.created_by, body.owner_agent_id].find((a) => a && (core.authMode === 'legacy' || core.auth.agentExists(a)));
@@ -90,8 +91,8 @@ export function taskRoutes(core: HubCore, svc: TaskService): void {
     return svc.create(caller, body);
   });
 
-  app.get('/tasks/graph', async (req) => {
-    const q = parse(GraphQuery, req.query, 'query');
+  app.get('/tasks/graph', { schema: { querystring: GraphQuery } }, async (req) => {
+    const q = req.query;
     const caller = whoIs(core, req, q.agent_id);
     const tasks = svc.repo.listTasks({ pipeline_id: q.pipeline_id, limit: q.limit }).filter((t) => canSee(core, t, caller)).reverse();
     const ids = new Set(tasks.map((t) => t.id));
@@ -111,16 +112,16 @@ export function taskRoutes(core: HubCore, svc: TaskService): void {
     };
   });
 
-  app.get('/tasks/progress', async (req) => {
-    const q = parse(GraphQuery, req.query, 'query');
+  app.get('/tasks/progress', { schema: { querystring: GraphQuery } }, async (req) => {
+    const q = req.query;
     const caller = whoIs(core, req, q.agent_id);
     const tasks = svc.repo.listTasks({ pipeline_id: q.pipeline_id, limit: MAX_TASK_LIMIT }).filter((t) => canSee(core, t, caller));
     return Object.fromEntries(tasks.map((t) => [t.id, progressOf(t)]));
   });
 
-  app.get('/tasks/:id', async (req) => {
-    const { id } = parse(IdParams, req.params, 'path');
-    const q = parse(AgentQuery, req.query, 'query');
+  app.get('/tasks/:id', { schema: { params: IdParams, querystring: AgentQuery } }, async (req) => {
+    const { id } = req.params;
+    const q = req.query;
     return svc.visible(id, whoIs(core, req, q.agent_id));
   });
 
@@ -138,57 +139,57 @@ export function taskRoutes(core: HubCore, svc: TaskService): void {
     return svc.patch(id, whoIs(core, req, q.agent_id), fields, body.status);
   });
 
-  app.delete('/tasks/:id', async (req) => {
-    const { id } = parse(IdParams, req.params, 'path');
-    const q = parse(DeleteQuery, req.query, 'query');
+  app.delete('/tasks/:id', { schema: { params: IdParams, querystring: DeleteQuery } }, async (req) => {
+    const { id } = req.params;
+    const q = req.query;
     return svc.remove(id, whoIs(core, req, q.agent_id), q.delete_topic);
   });
 
-  app.post('/tasks/:id/assign', async (req) => {
-    const { id } = parse(IdParams, req.params, 'path');
-    const q = parse(AgentQuery, req.query, 'query');
-    const body = parse(AgentQuery, req.body);
+  app.post('/tasks/:id/assign', { schema: { params: IdParams, body: AgentQuery, querystring: AgentQuery } }, async (req) => {
+    const { id } = req.params;
+    const q = req.query;
+    const body = req.body;
     const assignee = q.agent_id ?? body.agent_id;
     if (!assignee) throw new HubError(422, 'query.agent_id: required (the agent to assign the task to)');
     return svc.assign(id, whoIs(core, req, null), assignee);
   });
 
-  app.post('/tasks/:id/run', async (req) => {
-    const { id } = parse(IdParams, req.params, 'path');
-    const body = parse(TaskRunBody, req.body);
+  app.post('/tasks/:id/run', { schema: { params: IdParams, body: TaskRunBody } }, async (req) => {
+    const { id } = req.params;
+    const body = req.body;
     return svc.run(id, whoIsNamed(core, req, body.trigger_agent_id), body.trigger_agent_id, body.runner_agent_id, body.note);
   });
 
-  app.post('/tasks/:id/review', async (req) => {
-    const { id } = parse(IdParams, req.params, 'path');
-    const body = parse(TaskReviewBody, req.body);
+  app.post('/tasks/:id/review', { schema: { params: IdParams, body: TaskReviewBody } }, async (req) => {
+    const { id } = req.params;
+    const body = req.body;
     return svc.review(id, whoIsNamed(core, req, body.reviewer), body.action, body.reviewer, body.comment);
   });
 
-  app.post('/tasks/:id/dependencies', async (req) => {
-    const { id } = parse(IdParams, req.params, 'path');
-    const q = parse(AgentQuery, req.query, 'query');
-    const body = parse(DependencyBody, req.body);
+  app.post('/tasks/:id/dependencies', { schema: { params: IdParams, body: DependencyBody, querystring: AgentQuery } }, async (req) => {
+    const { id } = req.params;
+    const q = req.query;
+    const body = req.body;
     return svc.addDependency(id, whoIs(core, req, q.agent_id), body.depends_on_task_id, body.mode, body.required, body.mapping);
   });
 
-  app.get('/tasks/:id/dependencies', async (req) => {
-    const { id } = parse(IdParams, req.params, 'path');
-    const q = parse(AgentQuery, req.query, 'query');
+  app.get('/tasks/:id/dependencies', { schema: { params: IdParams, querystring: AgentQuery } }, async (req) => {
+    const { id } = req.params;
+    const q = req.query;
     svc.visible(id, whoIs(core, req, q.agent_id));
     return { upstream: svc.repo.upstreamOf(id), downstream: svc.repo.downstreamOf(id) };
   });
 
-  app.delete('/tasks/:id/dependencies/:dep', async (req) => {
-    const { id, dep } = parse(DepParams, req.params, 'path');
-    const q = parse(AgentQuery, req.query, 'query');
+  app.delete('/tasks/:id/dependencies/:dep', { schema: { params: DepParams, querystring: AgentQuery } }, async (req) => {
+    const { id, dep } = req.params;
+    const q = req.query;
     return svc.removeDependency(id, whoIs(core, req, q.agent_id), dep);
   });
 
-  app.post('/tasks/:id/chat/send', async (req) => {
-    const { id } = parse(IdParams, req.params, 'path');
-    const q = parse(AgentQuery, req.query, 'query');
-    const body = parse(ChatBody, req.body);
+  app.post('/tasks/:id/chat/send', { schema: { params: IdParams, body: ChatBody, querystring: AgentQuery } }, async (req) => {
+    const { id } = req.params;
+    const q = req.query;
+    const body = req.body;
     const caller = requireCaller(core, req, q.agent_id ?? body.sender_id);
     const task = svc.require(id);
     assertParticipant(core, task, caller, 'chat in');
