@@ -2,7 +2,7 @@
  * The hub's one SQLite file (`<dataDir>/hub.sqlite`): opened in WAL mode with `synchronous=FULL`
  * (every committed write is on disk before the request is answered), and the core's tables.
  */
-import Database from 'better-sqlite3';
+import { openDatabase } from '../sqlite.js';
 import type { Database as Db } from 'better-sqlite3';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -108,7 +108,7 @@ CREATE TABLE IF NOT EXISTS topic_reads (
 export function openHubDb(dataDir: string): Db {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, DB_FILE);
-  const db = new Database(file);
+  const db = openDatabase(file);
   // Token hashes and messages: owner-only. SQLite gives the -wal/-shm files the same mode.
   chmodSync(file, 0o600);
   db.pragma('journal_mode = WAL');

@@ -6,7 +6,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDatabase } from '../sqlite.js';
+import type { Database as Db } from 'better-sqlite3';
 import { z } from 'zod';
 
 export type RouteSource = 'env' | 'sqlite' | 'sessions.json';
@@ -111,9 +112,9 @@ export function readSqliteRoutes(path: string, notes: string[]): Candidate[] {
     notes.push(`no OpenClaw SQLite store at ${path}`);
     return [];
   }
-  let db: Database.Database;
+  let db: Db;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true, timeout: 2000 });
+    db = openDatabase(path, { readonly: true, fileMustExist: true, timeout: 2000 });
   } catch (e) {
     notes.push(`cannot open ${path} read-only: ${(e as Error).message}`);
     return [];

@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDatabase } from '../sqlite.js';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { z } from 'zod';
 import { WttError } from '../errors.js';
@@ -183,7 +183,7 @@ export class StateStore {
   }
 
   private static connect(path: string): Db {
-    const db = new Database(path);
+    const db = openDatabase(path);
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
