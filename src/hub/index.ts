@@ -178,16 +178,18 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
       log.debug({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
     });
 
-    healthRoutes(app);
-    agentRoutes(app, ctx);
-    agentBindingRoutes(app, ctx);
-    topicRoutes(app, ctx);
-    messageRoutes(app, ctx);
-    wsRoutes(app, ctx, wsState);
-    // Each area is an encapsulated fastify plugin: its hooks, parsers and decorations stay its own;
-    // it inherits the root's error handling, JSON parser and rate limit, and reaches the core as
-    // `core` (also `app.hub`), with `core.app` its own scope.
+    // The core: decorates the root with itself (`app.hub`), then serves its own routes from one
+    // encapsulated plugin, like every area after it. Each area's hooks, parsers and decorations stay
+    // its own; all inherit the root's error handling, JSON parser, credential hook and rate limit.
     app.decorate('hub', core);
+    await app.register(async (scope) => {
+      healthRoutes(scope);
+      agentRoutes(scope, ctx);
+      agentBindingRoutes(scope, ctx);
+      topicRoutes(scope, ctx);
+      messageRoutes(scope, ctx);
+      wsRoutes(scope, ctx, wsState);
+    });
     for (const area of opts.areas ?? DEFAULT_AREAS) {
       await app.register(async (scope) => {
         await area({ ...core, app: scope });

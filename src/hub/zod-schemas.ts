@@ -6,7 +6,7 @@
  *
  *   scope.withTypeProvider<ZodTypeProvider>().post('/x', { schema: { body: XBody } }, async (req) => req.body.field)
  */
-import type { FastifyInstance, FastifySchemaCompiler, FastifyTypeProvider } from 'fastify';
+import type { FastifyInstance, FastifySchemaCompiler, FastifySerializerCompiler, FastifyTypeProvider } from 'fastify';
 import type { z } from 'zod';
 import { HubError } from './core.js';
 import { describeIssues } from './http.js';
@@ -31,7 +31,17 @@ export const zodValidatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, h
   };
 };
 
-/** Installs the compiler on the root app; every scope inherits it. */
+/**
+ * A route's `response` schemas: the answer is checked against them before it is sent (a mismatch
+ * is the hub's own fault: logged, 500), so a route cannot drift from its documented shape.
+ */
+export const zodSerializerCompiler: FastifySerializerCompiler<unknown> = ({ schema }) => {
+  if (!isZod(schema)) throw new TypeError('route response schema must be a zod schema');
+  return (data: unknown) => JSON.stringify(schema.parse(data));
+};
+
+/** Installs both compilers on the root app; every scope inherits them. */
 export function installZodSchemas(app: FastifyInstance): void {
   app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(zodSerializerCompiler);
 }

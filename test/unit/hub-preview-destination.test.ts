@@ -126,11 +126,22 @@ describe('preview resolved-address check (fake resolver)', () => {
 
 describe('preview connector', () => {
   it('refuses IP literals of every refused class without connecting', async () => {
-    const connect = guardedConnector(new AllowList([]), { timeoutMs: 1000 });
+    // The underlying connector is a stand-in that only records: nothing here can open a socket.
+    const attempts: string[] = [];
+    const build = () => (o: { hostname: string }, cb: (...args: [Error, null]) => void) => {
+      attempts.push(o.hostname);
+      cb(new Error('stand-in: would connect'), null);
+    };
+    const connect = guardedConnector(new AllowList([]), { timeoutMs: 1000, build: build as never });
     for (const host of ['127.0.0.1', '[::1]', '[::ffff:7f00:1]', '169.254.169.254', '10.0.0.1', '0.0.0.0', '[fe80::1]', '100.64.0.1', '224.0.0.1']) {
       const err = await new Promise<Error | null>((done) => connect({ hostname: host, host, protocol: 'http:', port: '80' }, (...args) => done(args[0])));
       expect(err, host).toBeInstanceOf(DestinationRefused);
     }
+    expect(attempts).toEqual([]);
+    // A public literal and a name go on to the (stand-in) connector; the name with the checked lookup.
+    await new Promise((done) => connect({ hostname: '93.184.216.34', host: '93.184.216.34', protocol: 'https:', port: '' }, (...args) => done(args[0])));
+    await new Promise((done) => connect({ hostname: 'site.example', host: 'site.example', protocol: 'http:', port: '80' }, (...args) => done(args[0])));
+    expect(attempts).toEqual(['93.184.216.34', 'site.example']);
   });
 });
 

@@ -21,6 +21,10 @@ const SignBody = z.looseObject({
   agent_id: z.string().min(1).max(200).optional(),
 });
 const CommitBody = z.looseObject({ upload_token: z.string().min(1).max(200), agent_id: z.string().min(1).max(200).optional() });
+/** Answers (checked before they are sent). */
+const SignReply = z.object({ upload_url: z.string().url(), upload_token: z.string(), method: z.literal('PUT'), max_bytes: z.number().int() });
+const CommitReply = z.object({ url: z.string().url(), media_id: z.string(), filename: z.string(), mime_type: z.string(), size: z.number().int() });
+const PutReply = z.object({ ok: z.literal(true), size: z.number().int(), upload_token: z.string() });
 const TokenParams = z.object({ token: z.string().min(1).max(200) });
 const IdParams = z.object({ id: z.string().regex(/^[0-9a-f]{32}$/, 'not a media id') });
 
@@ -43,7 +47,7 @@ export function mediaRoutes(core: HubCore, store: MediaStore): Promise<void> {
   const types = new Set(limits.mediaTypes.map(baseType));
   const app = core.app.withTypeProvider<ZodTypeProvider>();
 
-  app.post('/media/sign', { schema: { body: SignBody } }, async (req) => {
+  app.post('/media/sign', { schema: { body: SignBody, response: { 200: SignReply } } }, async (req) => {
     const body = req.body;
     const owner = ownerOf(core, req, body.agent_id);
     const type = baseType(body.mime_type);
@@ -59,10 +63,10 @@ export function mediaRoutes(core: HubCore, store: MediaStore): Promise<void> {
       throw HubError.of('media_quota', `media quota: ${used.bytes + body.size} bytes would be kept, at most ${limits.mediaQuotaBytes} (limit mediaQuotaBytes, --media-quota-bytes)`);
     }
     const { token } = store.sign(owner, body.filename, type, body.size);
-    return { upload_url: `${origin(req)}/media/upload/${token}`, upload_token: token, method: 'PUT', max_bytes: body.size };
+    return { upload_url: `${origin(req)}/media/upload/${token}`, upload_token: token, method: 'PUT' as const, max_bytes: body.size };
   });
 
-  app.post('/media/commit', { schema: { body: CommitBody } }, async (req) => {
+  app.post('/media/commit', { schema: { body: CommitBody, response: { 200: CommitReply } } }, async (req) => {
     const body = req.body;
     const row = store.byToken(body.upload_token);
     if (!row) throw new HubError(404, 'unknown or lapsed upload_token');
@@ -84,7 +88,7 @@ export function mediaRoutes(core: HubCore, store: MediaStore): Promise<void> {
   return app.register(async (scope: FastifyInstance) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.mediaMaxBytes }, (_req, body, done) => done(null, body));
-    scope.withTypeProvider<ZodTypeProvider>().put('/media/upload/:token', { bodyLimit: limits.mediaMaxBytes, schema: { params: TokenParams } }, async (req) => {
+    scope.withTypeProvider<ZodTypeProvider>().put('/media/upload/:token', { bodyLimit: limits.mediaMaxBytes, schema: { params: TokenParams, response: { 200: PutReply } } }, async (req) => {
       const { token } = req.params;
       const row = store.byToken(token);
       if (!row) throw new HubError(404, 'unknown or lapsed upload url; sign the upload again (POST /media/sign)');
@@ -92,7 +96,7 @@ export function mediaRoutes(core: HubCore, store: MediaStore): Promise<void> {
       const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       if (bytes.length > row.size) throw HubError.of('media_too_large', `the upload is ${bytes.length} bytes; ${row.size} were signed`);
       store.store(row, bytes);
-      return { ok: true, size: bytes.length, upload_token: token };
+      return { ok: true as const, size: bytes.length, upload_token: token };
     });
   }) as unknown as Promise<void>;
 }

@@ -153,8 +153,12 @@ export function checkedLookup(port: number, allow: AllowList, resolve: Resolver 
 }
 
 /** An undici connector that checks every connection's destination before any packet leaves. */
-export function guardedConnector(allow: AllowList, o: { timeoutMs: number; resolve?: Resolver }): buildConnector.connector {
-  const direct = buildConnector({ timeout: o.timeoutMs });
+export function guardedConnector(
+  allow: AllowList,
+  o: { timeoutMs: number; resolve?: Resolver; build?: (opts: buildConnector.BuildOptions) => buildConnector.connector },
+): buildConnector.connector {
+  const build = o.build ?? buildConnector;
+  const direct = build({ timeout: o.timeoutMs });
   return (opts, cb) => {
     const host = stripHost(opts.hostname);
     const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
@@ -167,7 +171,7 @@ export function guardedConnector(allow: AllowList, o: { timeoutMs: number; resol
       direct(opts, cb);
       return;
     }
-    buildConnector({ timeout: o.timeoutMs, lookup: checkedLookup(port, allow, o.resolve) })(opts, cb);
+    build({ timeout: o.timeoutMs, lookup: checkedLookup(port, allow, o.resolve) })(opts, cb);
   };
 }
 

@@ -12,7 +12,7 @@
 import { TextDecoder } from 'node:util';
 import { Agent, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
-import { PreviewUrlBody, type PreviewUrlResponse } from '../../protocol/index.js';
+import { PreviewUrlBody, PreviewUrlResponse } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
 import type { ZodTypeProvider } from '../zod-schemas.js';
 import { whoIs } from '../caller.js';
@@ -144,6 +144,8 @@ export async function fetchPreview(rawUrl: string, o: PreviewOptions): Promise<P
 /** A fetch failure whose reason goes to the log only. */
 class Failed extends Error {}
 
+/** The answer: the protocol's shape plus the final URL, the content type and whether the page was cut. */
+const Reply = PreviewUrlResponse.extend({ url: z.string(), content_type: z.string().nullable(), truncated: z.boolean() });
 const Body = PreviewUrlBody.extend({ url: z.string().trim().min(1).max(4096), agent_id: z.string().min(1).max(200).optional() });
 const Query = z.looseObject({ agent_id: z.string().min(1).max(200).optional() });
 
@@ -154,7 +156,7 @@ export function previewRoutes(core: HubCore): void {
     await dispatcher.destroy();
   });
   const options: PreviewOptions = { timeoutMs: previewTimeoutMs, maxBytes: previewMaxBytes, maxRedirects: previewMaxRedirects, dispatcher };
-  core.app.withTypeProvider<ZodTypeProvider>().post('/preview/url', { schema: { body: Body, querystring: Query } }, async (req) => {
+  core.app.withTypeProvider<ZodTypeProvider>().post('/preview/url', { schema: { body: Body, querystring: Query, response: { 200: Reply } } }, async (req) => {
     const body = req.body;
     // Identified like every call (legacy mode: the Python skill sends no identity here).
     whoIs(core, req, body.agent_id ?? req.query.agent_id ?? null);

@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { P2pBody, PublishBody, TopicPublishBody } from '../../protocol/index.js';
 import type { HubContext } from '../context.js';
-import { intParam, parse } from '../http.js';
+import { intParam } from '../http.js';
+import type { ZodTypeProvider } from '../zod-schemas.js';
 import { OMITTED_HEADER, TRUNCATED_HEADER } from '../http.js';
 import { assertContentSize, DEFAULT_HISTORY_LIMIT, DEFAULT_POLL_LIMIT, history, MAX_HISTORY_LIMIT, MAX_POLL_LIMIT, p2p, publish } from '../ops.js';
 import { claimedFrom, reader } from './claimed.js';
@@ -32,25 +33,27 @@ function precheckContent(body: unknown): void {
   }
 }
 
-export function messageRoutes(app: FastifyInstance, ctx: HubContext): void {
-  app.post('/messages/', async (req) => {
-    precheckContent(req.body);
-    const body = parse(PublishBody, req.body);
+/** Route options: oversized content is refused (413) before the schema runs. */
+const withContent = async (req: FastifyRequest) => precheckContent(req.body);
+
+export function messageRoutes(root: FastifyInstance, ctx: HubContext): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  app.post('/messages/', { preValidation: withContent, schema: { body: PublishBody } }, async (req) => {
+    const body = req.body;
     const agentId = ctx.auth.callerAgent(req, body.sender_id ?? claimedFrom(req, 'sender_id', 'agent_id'));
     return publish(ctx, agentId, body);
   });
 
-  app.post('/topics/:topic_id/messages', async (req) => {
-    const { topic_id } = parse(TopicParams, req.params, 'path');
-    precheckContent(req.body);
-    const body = parse(TopicPublishBody, req.body);
+  app.post('/topics/:topic_id/messages', { preValidation: withContent, schema: { params: TopicParams, body: TopicPublishBody } }, async (req) => {
+    const { topic_id } = req.params;
+    const body = req.body;
     const agentId = ctx.auth.callerAgent(req, body.sender_id ?? claimedFrom(req, 'agent_id', 'sender_id'));
     return publish(ctx, agentId, { ...body, topic_id });
   });
 
-  app.get('/topics/:topic_id/messages', async (req, res) => {
-    const { topic_id } = parse(TopicParams, req.params, 'path');
-    const q = parse(HistoryQuery, req.query, 'query');
+  app.get('/topics/:topic_id/messages', { schema: { params: TopicParams, querystring: HistoryQuery } }, async (req, res) => {
+    const { topic_id } = req.params;
+    const q = req.query;
     const who = reader(ctx, req, claimedFrom(req, 'agent_id'));
     const page = history(ctx, who, topic_id, { limit: q.limit, offset: q.offset, before: q.before, after: q.after ?? q.since_id });
     // The answer stays a bare array (clients expect one); a page cut at maxResponseBytes says so in headers.
@@ -58,30 +61,29 @@ export function messageRoutes(app: FastifyInstance, ctx: HubContext): void {
     return page.messages;
   });
 
-  app.get('/messages/poll/:agent_id', async (req) => {
-    const { agent_id } = parse(AgentParams, req.params, 'path');
-    const q = parse(PollQuery, req.query, 'query');
+  app.get('/messages/poll/:agent_id', { schema: { params: AgentParams, querystring: PollQuery } }, async (req) => {
+    const { agent_id } = req.params;
+    const q = req.query;
     return ctx.messages.poll(ctx.auth.callerAgent(req, agent_id), q.limit);
   });
 
-  app.post('/messages/p2p', async (req) => {
-    precheckContent(req.body);
-    const body = parse(P2pBody, req.body);
+  app.post('/messages/p2p', { preValidation: withContent, schema: { body: P2pBody } }, async (req) => {
+    const body = req.body;
     const agentId = ctx.auth.callerAgent(req, body.sender_id ?? claimedFrom(req, 'sender_id', 'agent_id'));
     return p2p(ctx, agentId, { ...body, target: (body.target_agent_id ?? body.target_id) as string });
   });
 
   const feedCaller = (req: FastifyRequest) => ctx.auth.callerAgent(req, claimedFrom(req, 'agent_id'));
 
-  app.get('/feed', async (req) => {
-    const q = parse(FeedQuery, req.query, 'query');
+  app.get('/feed', { schema: { querystring: FeedQuery } }, async (req) => {
+    const q = req.query;
     const agentId = feedCaller(req);
     const page = ctx.messages.feed(agentId, q.page, q.limit, q.content_type);
     return { messages: page.messages, page: q.page, limit: q.limit, ...(page.omitted > 0 ? { truncated: true, omitted: page.omitted } : {}) };
   });
 
-  app.get('/feed/p2p-inbox', async (req) => {
-    const q = parse(FeedQuery, req.query, 'query');
+  app.get('/feed/p2p-inbox', { schema: { querystring: FeedQuery } }, async (req) => {
+    const q = req.query;
     return ctx.messages.p2pInbox(feedCaller(req), q.page, q.limit);
   });
 }
