@@ -45,6 +45,8 @@ export function statusPageHtml(nonce: string): string {
   <dt>last error</dt><dd id="error">…</dd>
   <dt>version</dt><dd id="version">…</dd>
 </dl>
+<h2>Tasks</h2>
+<table><tbody id="task-list"></tbody></table>
 <h2>Actors</h2>
 <ul class="tree" id="tree"></ul>
 <h2>Recent events</h2>
@@ -114,6 +116,14 @@ export function statusPageHtml(nonce: string): string {
     $('tasks').textContent = r && r.tasks ? String(r.tasks.active) : 'not available';
     $('error').textContent = r && r.last_error ? r.last_error.at + ' ' + r.last_error.where + ': ' + r.last_error.message : 'none';
     $('version').textContent = r ? r.version + ' (pid ' + r.pid + ')' : '…';
+    const tasks = r && r.tasks && r.tasks.tasks ? r.tasks.tasks : [];
+    $('task-list').replaceChildren(...(tasks.length ? tasks : [null]).map((t) => {
+      const tr = el('tr');
+      if (!t) { tr.appendChild(el('td', '', 'none')); return tr; }
+      tr.dataset.task = t.id;
+      for (const x of [t.title, t.status + (t.phase ? ' · ' + t.phase : ''), 'run ' + t.run, t.reason || t.last_event || '']) tr.appendChild(el('td', '', String(x)));
+      return tr;
+    }));
     drawTree(s.actors);
     $('events').replaceChildren(...s.events.map((e) => {
       const tr = el('tr');

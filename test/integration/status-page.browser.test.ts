@@ -4,14 +4,15 @@
  * machine in `live` (badge and the highlighted state in its statechart), then `backoff` after the
  * hub is stopped. Screenshots are kept in test-artifacts/. Needs `npm run build`.
  */
-import { existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killDaemons, startDaemon } from '../helpers/daemon-process.js';
 import { REPO } from '../helpers/hub-process.js';
-import { startHub, type StartedHub } from '../helpers/hub.js';
+import { registerAgent, startHub, type StartedHub } from '../helpers/hub.js';
+import { agentApi } from '../helpers/client.js';
 import { assertBuilt } from './cli-helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -29,12 +30,21 @@ afterEach(async () => {
 });
 
 describe('status page in chromium', () => {
-  it('shows the connection machine in live, then backoff after the hub is stopped', async () => {
+  it('shows the connection machine in live, a task actor and its queue row while it runs, then a down state after the hub is stopped', async () => {
     assertBuilt();
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
     hub = await startHub();
     const skill = mkdtempSync(join(tmpdir(), 'wtt-browser-'));
-    const d = startDaemon(['daemon'], { HOME: skill, WTT_SKILL_DIR: skill, WTT_API_URL: hub.url, WTT_LOG_LEVEL: 'warn' });
+    const gate = join(skill, 'gate');
+    const d = startDaemon(['daemon'], {
+      HOME: skill,
+      WTT_SKILL_DIR: skill,
+      WTT_API_URL: hub.url,
+      WTT_LOG_LEVEL: 'warn',
+      // Tasks run with a command that waits for a file, so the test sees the actor while it runs.
+      WTT_EXECUTOR: 'command',
+      WTT_EXECUTOR_COMMAND: JSON.stringify([process.execPath, join(REPO, 'test', 'fixtures', 'task-command.mjs'), 'gate', gate]),
+    });
     const pageUrl = (await d.waitFor('stdout', /status page: (\S+)/))[1] as string;
     await d.waitFor('stderr', /connection: live/);
 
@@ -43,6 +53,8 @@ describe('status page in chromium', () => {
     const page = browser.pages()[0] ?? (await browser.newPage());
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(pageUrl);
 
     const badge = page.locator('#conn');
@@ -58,6 +70,23 @@ describe('status page in chromium', () => {
     await page.screenshot({ path: live, fullPage: true });
     expect(statSync(live).size).toBeGreaterThan(1000);
 
+    // A task dispatched here by another agent: its actor appears in the tree while it runs, and
+    // goes once it is finished.
+    const agentId = /^(agent-[0-9a-f]{12}) /.exec((await page.locator('#agent').textContent()) ?? '')?.[1] ?? '';
+    const alice = await registerAgent(hub.url, 'alice');
+    const aliceApi = agentApi(hub.url, alice);
+    const task = await aliceApi.createTask({ title: 'Shown while it runs', runner_agent_id: agentId });
+    await aliceApi.runTask(task.id, { runner_agent_id: agentId });
+    const taskActor = page.locator(`li[data-actor="task:${task.id}"]`);
+    await taskActor.waitFor({ timeout: 15_000 });
+    await taskActor.locator('.state.active[data-path="doing"]').first().waitFor({ timeout: 15_000 });
+    // …and in the task queue, with its phase and its last real event.
+    await page.locator(`#task-list tr[data-task="${task.id}"]`).waitFor({ timeout: 15_000 });
+    expect(await page.locator(`#task-list tr[data-task="${task.id}"]`).textContent()).toMatch(/^Shown while it runsdoing · runningrun 1waiting for the gate$/);
+    await page.screenshot({ path: join(ARTIFACTS, 'status-page-task.png'), fullPage: true });
+    writeFileSync(gate, 'go');
+    await taskActor.locator('.state.active[data-path="review"]').first().waitFor({ timeout: 15_000 });
+
     await hub.close();
     hub = undefined;
     // The link is down: the first redials wait well under a second each (full jitter from 250 ms),
@@ -72,6 +101,7 @@ describe('status page in chromium', () => {
     expect(await connection.locator('.state.active[data-path="open.live"]').count()).toBe(0);
     await page.screenshot({ path: join(ARTIFACTS, 'status-page-backoff.png'), fullPage: true });
 
+    expect(pageErrors).toEqual([]);
     // The page asked for nothing but its own daemon.
     const origin = new URL(pageUrl).origin;
     expect(requests.filter((u) => !u.startsWith(`${origin}/`))).toEqual([]);
