@@ -15,7 +15,7 @@
  * a permanent error: never retried forever. The machine is pure: the store and the adapter sit in
  * the `deliverNext` actor; time comes from XState delays; randomness from `input.random`.
  */
-import { assign, fromPromise, raise, setup } from 'xstate';
+import { assign, enqueueActions, fromPromise, raise, setup } from 'xstate';
 
 export type DeliverOutcome =
   | { kind: 'sent'; wake?: readonly string[] }
@@ -111,6 +111,12 @@ export const notifierMachine = setup({
     /** Provided by the hub (sendParent); a no-op for a machine that runs alone. */
     tellHub: (_, _report: HubReport) => {},
     noteError: assign({ lastError: ({ event }) => errorOf(event) }),
+    /** A send spends a token, given back 60 s later (a sliding minute). ratePerMin 0: no pacing, no timers. */
+    spendToken: enqueueActions(({ context, enqueue }) => {
+      if (context.cfg.ratePerMin <= 0) return;
+      enqueue.assign({ tokens: context.tokens - 1 });
+      enqueue.raise({ type: 'TOKEN' }, { delay: 60_000 });
+    }),
     noteRetry: assign({
       attempt: ({ context }) => context.attempt + 1,
       failuresInRow: ({ context }) => context.failuresInRow + 1,
@@ -137,7 +143,7 @@ export const notifierMachine = setup({
     recheck: ({ context }) => context.cfg.recheckMs,
   },
   guards: {
-    outOfTokens: ({ context }) => context.tokens <= 0,
+    outOfTokens: ({ context }) => context.cfg.ratePerMin > 0 && context.tokens <= 0,
     circuitTrips: ({ context }) => context.failuresInRow + 1 >= context.cfg.circuitAfter,
     hasWakeIn: ({ context }) => context.wakeInMs !== undefined,
     draining: ({ context }) => context.draining,
@@ -199,8 +205,8 @@ export const notifierMachine = setup({
             target: 'afterSend',
             actions: [
               { type: 'tellHub', params: ({ event }) => wakeReport(event.output) },
-              assign({ attempt: 0, failuresInRow: 0, retryAfterMs: undefined, lastError: null, tokens: ({ context }) => context.tokens - 1 }),
-              raise({ type: 'TOKEN' }, { delay: 60_000 }),
+              assign({ attempt: 0, failuresInRow: 0, retryAfterMs: undefined, lastError: null }),
+              'spendToken',
             ],
           },
           {

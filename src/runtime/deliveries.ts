@@ -43,7 +43,7 @@ export function planDeliveries(store: StateStore, m: Message, planner: DeliveryP
       hold = { reason: HOLD.quiet, until: quietEndsAt(policy.quietHours, now) };
     } else if (d.digest) {
       hold = { reason: HOLD.digest, until: store.outbox.heldUntil(route.key, m.topic_id, HOLD.digest) ?? now + policy.digestWindowMs };
-    } else if (store.outbox.recentMessages(route.key, m.topic_id, now - policy.digestWindowMs) >= policy.digestBurst) {
+    } else if (policy.digestBurst > 0 && store.outbox.recentMessages(route.key, m.topic_id, now - policy.digestWindowMs, policy.digestBurst) >= policy.digestBurst) {
       hold = { reason: HOLD.burst, until: store.outbox.heldUntil(route.key, m.topic_id, HOLD.burst) ?? now + policy.digestWindowMs };
     }
     if (hold) {

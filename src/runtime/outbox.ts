@@ -172,7 +172,11 @@ export class OutboxTable {
     this.headPending = db.prepare(`SELECT ${COLS} FROM outbox WHERE route = ? AND state = 'pending' ORDER BY id LIMIT 1`);
     this.dueHeld = db.prepare(`SELECT ${COLS} FROM outbox WHERE route = ? AND state = 'held' AND next_at <= ? ORDER BY id`);
     this.nextHeld = db.prepare(`SELECT min(next_at) AS t FROM outbox WHERE route = ? AND state = 'held'`);
-    this.recent = db.prepare(`SELECT count(DISTINCT coalesce(message_id, id)) AS n FROM outbox WHERE route = ? AND topic_id = ? AND kind = 'message' AND created_at >= ?`);
+    // Counts at most `cap` messages: the burst rule only asks "at least N?", and a full count of a
+    // busy window made every intake commit O(window) (measured: 0.8 ms per message at 2,000 in 10 s).
+    this.recent = db.prepare(
+      `SELECT count(*) AS n FROM (SELECT DISTINCT coalesce(message_id, id) FROM outbox WHERE route = ? AND topic_id = ? AND kind = 'message' AND created_at >= ? LIMIT ?)`,
+    );
     this.decide = db.prepare('INSERT OR REPLACE INTO decisions (message_id, topic_id, delivered, reason, at) VALUES (?, ?, ?, ?, ?)');
     this.attempt = db.prepare('INSERT INTO attempts (delivery_id, at, ok, error, chat_message_id, adapter) VALUES (?, ?, ?, ?, ?, ?)');
     this.sent = db.prepare(`UPDATE outbox SET state = 'sent', attempts = attempts + 1, adapter = ?, chat_message_id = ?, last_error = NULL, updated_at = ? WHERE id = ?`);
@@ -204,9 +208,9 @@ export class OutboxTable {
     this.decide.run(messageId, topicId, delivered ? 1 : 0, reason, this.now());
   }
 
-  /** Messages from `topicId` routed to `route` since `since` (for the burst rule). */
-  recentMessages(route: string, topicId: string, since: number): number {
-    return (this.recent.get(route, topicId, since) as { n: number }).n;
+  /** Messages from `topicId` routed to `route` since `since`, counted up to `cap` (for the burst rule). */
+  recentMessages(route: string, topicId: string, since: number, cap: number): number {
+    return (this.recent.get(route, topicId, since, Math.max(0, Math.floor(cap))) as { n: number }).n;
   }
 
   get(id: number): OutboxEntry | undefined {
@@ -255,12 +259,31 @@ export class OutboxTable {
     })();
   }
 
+  /**
+   * A send went through. Committed without waiting for the disk (`synchronous = NORMAL` for this one
+   * commit; the WAL keeps it across a process crash or SIGKILL, so nothing is sent twice then). Only
+   * an OS crash or power loss can lose the last sent-marks, and then those sends repeat: the price of
+   * not spending an fsync per chat message (measured: most of the daemon's time per delivery).
+   */
   markSent(id: number, adapter: string, chatMessageId: string | undefined): void {
     const at = this.now();
-    this.db.transaction(() => {
+    this.relaxed(() => {
       this.sent.run(adapter, chatMessageId ?? null, at, id);
       this.attempt.run(id, at, 1, null, chatMessageId ?? null, adapter);
-    })();
+    });
+  }
+
+  private relaxed(fn: () => void): void {
+    if (this.db.inTransaction) {
+      fn();
+      return;
+    }
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      this.db.transaction(fn)();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   /** A failed attempt; `final` marks the row failed for good. */

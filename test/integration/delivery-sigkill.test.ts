@@ -62,8 +62,8 @@ describe('delivery across SIGKILL', () => {
       WTT_IM_TARGET: '555001',
       WTT_NOTIFY: 'all',
       // One chat message per WTT message, so each can be counted: no digests, no pacing.
-      WTT_DIGEST_BURST: '100000',
-      WTT_CHAT_RATE_PER_MIN: '100000',
+      WTT_DIGEST_BURST: '0',
+      WTT_CHAT_RATE_PER_MIN: '0',
       WTT_STATUS_PORT: '0',
       // Every restart is reported (the kills are seconds apart, below the default 60 s).
       WTT_AWAY_REPORT_S: '0',

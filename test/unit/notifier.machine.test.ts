@@ -57,6 +57,15 @@ describe('notifier route machine (simulated clock)', () => {
     expect(calls).toBe(1);
   });
 
+  it('with ratePerMin 0 never paces and keeps no token timers', async () => {
+    const h = harness(Array.from({ length: 300 }, () => ({ kind: 'sent' as const })), { ratePerMin: 0 });
+    await h.settle();
+    for (let i = 0; i < 40 && h.calls.length < 301; i++) await h.settle();
+    expect(h.calls.length).toBe(301);
+    expect(state(h.actor)).toBe('idle');
+    expect(Object.keys((h.actor.system as unknown as { _snapshot: { _scheduledEvents: object } })._snapshot._scheduledEvents)).toHaveLength(0);
+  });
+
   it('at DRAIN while waiting (retrying, paced, idle) stops at once', async () => {
     const h = harness([{ kind: 'retry', error: 'gateway unreachable' }], { retryBaseMs: 1_000, circuitAfter: 10 });
     await h.settle();
