@@ -406,14 +406,37 @@ describe('openclaw e2e', () => {
     const created = await myApi.createTask({ title: TASK_TITLE, description: 'Say whether the lane passed.', runner_agent_id: me.agent_id });
     taskId = created.id;
     await myApi.runTask(taskId, { runner_agent_id: me.agent_id });
+    // For the logs: each distinct sessions_history answer for the run's sub-agent session while it runs,
+    // as the real gateway shapes it (docs/e2e.md).
+    const snapshots: string[] = [];
+    let watching = true;
+    const watch = (async () => {
+      const label = `wtt-task-${taskId.slice(0, 12)}`;
+      while (watching) {
+        const list = (await invokeTool('sessions_list', {})) as { body: { result?: { details?: { sessions?: { key: string; label?: string }[] } } } };
+        const key = list.body.result?.details?.sessions?.find((x) => x.label?.startsWith(label))?.key;
+        if (key) {
+          const h = JSON.stringify(((await invokeTool('sessions_history', { sessionKey: key, limit: 50 })) as { body: { result?: { details?: unknown } } }).body.result?.details);
+          if (snapshots.at(-1) !== h) snapshots.push(h);
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
     await waitFor('the task in review', async () => (await myApi.getTask(taskId)).status === 'review', 120_000).catch((e: Error) => {
       throw new Error(`${e.message}\nmodel actions: ${JSON.stringify(model.actions)}\ndaemon: ${daemonOutput()}`);
+    }).finally(() => {
+      watching = false;
     });
+    await watch;
+    artifacts['sessions-history-while-running.json'] = `[\n${snapshots.join(',\n')}\n]\n`;
     timings.task_run_to_review_ms = Date.now() - t0;
     const task = await myApi.getTask(taskId);
     expect(task.output).toBe(taskAnswer(TASK_TITLE));
-    // The fake model got our task prompt (in the sub-agent session) and answered it once.
-    expect(model.actions.filter((a) => a.kind === 'task')).toEqual([{ kind: 'task', text: taskAnswer(TASK_TITLE), title: TASK_TITLE }]);
+    // The fake model got our task prompt (in the sub-agent session), ran one tool, and answered once.
+    expect(model.actions.filter((a) => a.kind === 'ls' || a.kind === 'task')).toEqual([
+      { kind: 'ls', path: '.', title: TASK_TITLE },
+      { kind: 'task', text: taskAnswer(TASK_TITLE), title: TASK_TITLE },
+    ]);
     const topicMessages = await myApi.topicMessages(String(task.topic_id), { limit: 100 });
     const results = topicMessages.filter((m) => (m.content ?? '').startsWith(RESULT_TAG));
     expect(results).toHaveLength(1);
@@ -447,6 +470,8 @@ describe('openclaw e2e', () => {
     for (const e of edits) expect(e.chat_id).toBe(CHAT);
     const shown = telegram.shown.get(statusMessage.message_id)!;
     expect(telegramText(shown.text)).toContain(`✅ Task "${TASK_TITLE}" has a result (run 1) and waits for review.`);
+    // The agent's real step, read from the sub-agent session's history (its toolCall part).
+    expect(telegramText(shown.text)).toContain('· last event: the agent runs ls');
     expect(shown.inline_keyboard).toEqual([[
       { text: '✅ Approve', callback_data: `wtt:approve:${taskId}` },
       { text: '↩ Reject', callback_data: `wtt:reject:${taskId}` },

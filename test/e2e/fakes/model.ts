@@ -10,8 +10,9 @@
  *    "Buttons under WTT messages" table maps it to (`wtt:approve:<id>` →
  *    `{baseDir}/bin/wtt 'task review <id> approve'`);
  * 3. a user message of this turn is a WTT task prompt (`You are executing a WTT task.`: a sub-agent
- *    session that our executor started with `sessions_spawn`) → a plain final answer naming the
- *    task's title, no tool call;
+ *    session that our executor started with `sessions_spawn`) → one `ls` tool call (a real step of
+ *    the run, which our executor reports as progress), and once its result is back a plain final
+ *    answer naming the task's title (`taskAnswer`);
  * 4. a tool result follows its last tool call → it answers with that result verbatim, and calls no
  *    tool again (OpenClaw appends an internal user message after tool results; calling the tool
  *    whenever the last user message has `@wtt` would loop forever).
@@ -40,6 +41,8 @@ export interface ChatMessage {
 
 export type ModelAction =
   | { kind: 'exec'; command: string; baseDir: string }
+  /** A step of a task run: OpenClaw's `ls` tool, which sub-agent sessions have (they have no `exec`). */
+  | { kind: 'ls'; path: string; title: string }
   | { kind: 'text'; text: string }
   /** The final answer of a WTT task run (a sub-agent session's prompt was our task prompt). */
   | { kind: 'task'; text: string; title: string };
@@ -105,9 +108,16 @@ export function decide(messages: readonly ChatMessage[]): ModelAction {
     if (m.role === 'assistant') lastAssistant = i;
   });
   const after = messages.slice(lastAssistant + 1);
-  // Step 3 of SKILL.md: our tool call came back → reply with its output, call nothing again.
+  const taskTitle = (t: string) => /Task title: ([^\n]*)/.exec(t)?.[1]?.trim() ?? '(no title)';
+  // Our tool call came back → reply with its output (SKILL.md step 3), or in a task run with the
+  // task's answer; call nothing again.
   if (lastAssistant >= 0 && (messages[lastAssistant]?.tool_calls?.length ?? 0) > 0) {
     const results = after.filter((m) => m.role === 'tool');
+    const task = messages.slice(0, lastAssistant).find((m) => m.role === 'user' && contentText(m.content).includes(TASK_PROMPT_HEAD));
+    if (results.length > 0 && task) {
+      const title = taskTitle(contentText(task.content));
+      return { kind: 'task', text: taskAnswer(title), title };
+    }
     if (results.length > 0) return { kind: 'text', text: results.map((m) => contentText(m.content)).join('\n') };
   }
   // A new turn: its user messages are the chat text, then OpenClaw's internal-context message.
@@ -116,10 +126,7 @@ export function decide(messages: readonly ChatMessage[]): ModelAction {
     userTexts.map((t) => callbackCommand(t)).filter((c): c is string => c !== undefined).at(-1) ??
     userTexts.map((t) => wttCommand(t)).filter((c): c is string => c !== undefined).at(-1);
   const task = userTexts.find((t) => t.includes(TASK_PROMPT_HEAD));
-  if (cmd === undefined && task !== undefined) {
-    const title = /Task title: ([^\n]*)/.exec(task)?.[1]?.trim() ?? '(no title)';
-    return { kind: 'task', text: taskAnswer(title), title };
-  }
+  if (cmd === undefined && task !== undefined) return { kind: 'ls', path: '.', title: taskTitle(task) };
   if (cmd === undefined) return { kind: 'text', text: 'fake model: no @wtt command in this turn' };
   const system = messages
     .filter((m) => m.role === 'system' || m.role === 'developer')
@@ -173,7 +180,9 @@ export async function startFakeModel(): Promise<FakeModel> {
       const base = { id, created, model: MODEL_ID };
       const toolCall = action.kind === 'exec'
         ? { id: `call_${n}`, type: 'function', function: { name: 'exec', arguments: JSON.stringify({ command: action.command }) } }
-        : undefined;
+        : action.kind === 'ls'
+          ? { id: `call_${n}`, type: 'function', function: { name: 'ls', arguments: JSON.stringify({ path: action.path }) } }
+          : undefined;
       if (!stream) {
         return json(200, {
           ...base,
