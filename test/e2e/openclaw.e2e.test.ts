@@ -14,7 +14,7 @@ import { REPO, spawnHub, type HubProcess } from '../helpers/hub-process.js';
 import { agentApi } from '../helpers/client.js';
 import { api, registerAgent, type RegisteredAgent } from '../helpers/hub.js';
 import { RESULT_TAG } from '../../src/executor/report.js';
-import { startFakeModel, taskAnswer, type FakeModel } from './fakes/model.js';
+import { LONG_TASK_TITLE, longTaskAnswer, startFakeModel, taskAnswer, type FakeModel } from './fakes/model.js';
 import { startFakeTelegram, type FakeTelegram, type FakeUser, type SentMessage } from './fakes/telegram.js';
 import { createOpenclawHome, type OpenclawHome } from './openclaw-home.js';
 import { freePort } from '../helpers/net.js';
@@ -502,6 +502,25 @@ describe('openclaw e2e', () => {
     // The same status message now says done, still not re-sent.
     await waitFor('the status message edited to done', () => telegram.shown.get(statusMessage.message_id)?.text.includes('is done') === true, 60_000);
     expect(telegram.sent.filter(isStatus)).toHaveLength(1);
+  });
+
+  it('says a task result longer than 4,000 characters was cut by the real gateway’s sessions_history instead of passing the cut text off as the whole answer', async () => {
+    const me = ownAgent();
+    const myApi = agentApi(hub.url, me);
+    const created = await myApi.createTask({ title: LONG_TASK_TITLE, description: 'Six thousand characters, please.', runner_agent_id: me.agent_id });
+    await myApi.runTask(created.id, { runner_agent_id: me.agent_id });
+    await waitFor('the long task in review', async () => (await myApi.getTask(created.id)).status === 'review', 120_000).catch((e: Error) => {
+      throw new Error(`${e.message}\ndaemon: ${daemonOutput()}`);
+    });
+    const full = longTaskAnswer();
+    expect(full.length).toBeGreaterThan(5_000);
+    const output = String((await myApi.getTask(created.id)).output);
+    artifacts['long-task-output.txt'] = output;
+    const [kept, note] = output.split('\n\n[wtt: ');
+    // The first 4,000 characters as the model wrote them (the gateway's cut), then our line.
+    expect(kept).toBe(full.slice(0, 4_000).trimEnd());
+    expect(note).toContain("the OpenClaw gateway's sessions_history gives at most 4,000 characters of a message, so the agent's answer was cut here");
+    expect(output).not.toContain('…(truncated)…');
   });
 
   it('stops cleanly on SIGTERM when the lane ends', async () => {

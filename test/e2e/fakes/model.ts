@@ -50,8 +50,14 @@ export type ModelAction =
 /** The first line of every task prompt our executor sends (src/executor/prompt.ts). */
 export const TASK_PROMPT_HEAD = 'You are executing a WTT task.';
 
+/** The title of a task whose answer is long (`longTaskAnswer`): more than the gateway's history shows. */
+export const LONG_TASK_TITLE = 'Write the long e2e report';
+
+/** About 5,900 characters: 100 numbered lines. */
+export const longTaskAnswer = (): string => Array.from({ length: 100 }, (_, i) => `Report line ${String(i + 1).padStart(3, '0')}: the lane ran and every check passed here.`).join('\n');
+
 /** The answer the fake gives a task titled `title`. */
-export const taskAnswer = (title: string): string => `Fake model result for "${title}": all checks passed.`;
+export const taskAnswer = (title: string): string => (title === LONG_TASK_TITLE ? longTaskAnswer() : `Fake model result for "${title}": all checks passed.`);
 
 /** SKILL.md's "Buttons under WTT messages" table: the command a `callback_data` value maps to. */
 export function callbackCommand(text: string): string | undefined {
