@@ -3,7 +3,7 @@
  *
  *   sessions_spawn   {task, label, mode, cleanup, runTimeoutSeconds} → {status:"accepted", childSessionKey, runId}
  *   sessions_send    {sessionKey, message, timeoutSeconds}           → {status:"ok", reply}
- *   sessions_history {sessionKey, limit}                             → {messages:[{role, content:[{type, text}]}]}
+ *   sessions_history {sessionKey, limit}                             → {messages:[{role, content:[{type, text}]}], pendingInputs?}
  *
  * Every answer is read from `result.details` when it is an object, else `result`. Errors become
  * `ExecutorError`s a user can act on: a tool the gateway does not allow names the exact
@@ -136,4 +136,12 @@ export const HistoryMessage = z.looseObject({
   errorMessage: z.string().optional(),
 });
 export type HistoryMessage = z.infer<typeof HistoryMessage>;
-export const HistoryAnswer = z.looseObject({ messages: z.array(HistoryMessage).default([]) });
+/**
+ * What the real gateway (2026.9.6) answers: tool results are left out (unless `includeTools`), a
+ * user message's content is a string, every text block is cut at 4,000 characters with
+ * `\n…(truncated)…` appended, and input accepted but not yet started is under `pendingInputs`.
+ */
+export const HistoryAnswer = z.looseObject({
+  messages: z.array(HistoryMessage).default([]),
+  pendingInputs: z.looseObject({ total: z.number().int().nonnegative().optional(), items: z.array(z.unknown()).optional() }).optional(),
+});

@@ -11,6 +11,9 @@
  *   follow-up (a reviewer's comment, a human message) goes with `sessions_send` to the task's
  *   session, where the agent still has the context. A session that is gone gets a new spawn.
  * - Each new message in the session (a tool call, a partial answer) is a real progress event.
+ * - The real gateway's `sessions_history` cuts every text block at 4,000 characters (appending
+ *   `…(truncated)…`; docs/e2e.md): a final answer cut that way is returned with a line that says
+ *   so, never passed off as the whole answer.
  * - A gateway whose `gateway.tools.allow` lacks the session tools fails with the exact list to add.
  */
 import { createHash } from 'node:crypto';
@@ -67,14 +70,30 @@ function textOf(m: HistoryMessage): string {
 
 export type SessionOutcome = { kind: 'done'; text: string } | { kind: 'failed'; reason: string } | { kind: 'running' };
 
-/** Whether a session's history shows its run finished (pure). */
-export function sessionOutcome(messages: readonly HistoryMessage[]): SessionOutcome {
+/** The marker the real gateway's sessions_history appends to a text block it cut (2026.9.6). */
+export const HISTORY_TRUNCATED_MARK = '\n…(truncated)…';
+/** Where sessions_history cuts each text block (2026.9.6: SESSIONS_HISTORY_TEXT_MAX_CHARS). */
+export const HISTORY_TEXT_MAX_CHARS = 4_000;
+
+/** A final answer that sessions_history cut: the part it gave, and a line saying the rest is missing. */
+function uncut(text: string): string {
+  const mark = HISTORY_TRUNCATED_MARK.trim();
+  if (!text.includes(mark)) return text;
+  const kept = text.replaceAll(HISTORY_TRUNCATED_MARK, '').replaceAll(mark, '').trimEnd();
+  return `${kept}\n\n[wtt: the OpenClaw gateway's sessions_history gives at most ${HISTORY_TEXT_MAX_CHARS.toLocaleString('en-US')} characters of a message, so the agent's answer was cut here; the whole answer is in the session's transcript on the OpenClaw side]`;
+}
+
+/**
+ * Whether a session's history shows its run finished (pure). `pendingInputs` (input the gateway
+ * accepted but has not started yet) means it has not, whatever the last message says.
+ */
+export function sessionOutcome(messages: readonly HistoryMessage[], pendingInputs = 0): SessionOutcome {
   const last = messages.at(-1);
-  if (!last || last.role !== 'assistant') return { kind: 'running' };
+  if (pendingInputs > 0 || !last || last.role !== 'assistant') return { kind: 'running' };
   if (last.errorMessage) return { kind: 'failed', reason: last.errorMessage.slice(0, 500) };
   if (parts(last).some((p) => TOOL_PART.test(p.type)) || /^tool/i.test(last.stopReason ?? '')) return { kind: 'running' };
   const text = textOf(last);
-  return text ? { kind: 'done', text } : { kind: 'running' };
+  return text ? { kind: 'done', text: uncut(text) } : { kind: 'running' };
 }
 
 /** A short line for a message that appeared in the session (a progress event). */
@@ -167,7 +186,7 @@ export function openclawExecutor(opts: OpenclawExecutorOptions): Executor {
         const h = await call('sessions_history', { sessionKey, limit: d.historyLimit }, HistoryAnswer);
         const fresh = h.messages.length > seen ? h.messages.slice(seen) : [];
         seen = Math.max(seen, h.messages.length);
-        const outcome = sessionOutcome(h.messages);
+        const outcome = sessionOutcome(h.messages, h.pendingInputs?.total ?? h.pendingInputs?.items?.length ?? 0);
         for (const m of outcome.kind === 'running' ? fresh : fresh.slice(0, -1)) {
           const t = eventText(m);
           if (t) req.onEvent?.({ text: t });

@@ -1,6 +1,7 @@
 /**
  * A throwaway OpenClaw home for the end-to-end test: `<home>/.openclaw/openclaw.json` (gateway on
- * loopback, Telegram at the fake Bot API, the fake model as the only provider). Our skill is already
+ * loopback with the session tools allowed, Telegram at the fake Bot API, the fake model as the only
+ * provider). Our skill is already
  * in `<home>/.openclaw/workspace/skills/wtt-skill/`, installed as a user does it (a `git clone` of
  * this repository and `npm ci` with Node 24, done by scripts/e2e-openclaw.sh): this only checks that
  * the install is there and writes its `.env` naming the test hub, as a user would set WTT_API_URL.
@@ -44,6 +45,9 @@ export function createOpenclawHome(o: OpenclawHomeOptions): OpenclawHome {
       bind: 'loopback',
       port: o.gatewayPort,
       auth: { mode: 'token', token: o.gatewayToken },
+      // The session tools our openclaw executor calls through /tools/invoke (WTT_EXECUTOR=openclaw):
+      // without them sessions_spawn answers "Tool not available".
+      tools: { allow: ['sessions_spawn', 'sessions_send', 'sessions_history', 'sessions_list'] },
     },
     update: { checkOnStart: false },
     session: { dmScope: 'per-channel-peer' },

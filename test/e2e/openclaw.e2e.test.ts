@@ -13,8 +13,9 @@ import { detectRoute, sqliteStorePath } from '../../src/onboarding/route-detect.
 import { REPO, spawnHub, type HubProcess } from '../helpers/hub-process.js';
 import { agentApi } from '../helpers/client.js';
 import { api, registerAgent, type RegisteredAgent } from '../helpers/hub.js';
-import { startFakeModel, type FakeModel } from './fakes/model.js';
-import { startFakeTelegram, type FakeTelegram, type FakeUser } from './fakes/telegram.js';
+import { RESULT_TAG } from '../../src/executor/report.js';
+import { LONG_TASK_TITLE, longTaskAnswer, startFakeModel, taskAnswer, type FakeModel } from './fakes/model.js';
+import { startFakeTelegram, type FakeTelegram, type FakeUser, type SentMessage } from './fakes/telegram.js';
 import { createOpenclawHome, type OpenclawHome } from './openclaw-home.js';
 import { freePort } from '../helpers/net.js';
 
@@ -52,6 +53,7 @@ let daemonLog: string;
 /** Another agent on the hub, whose messages the daemon delivers into the chat. */
 let peer: RegisteredAgent;
 let demoTopic: string;
+let gatewayPort: number;
 
 /**
  * The environment OpenClaw and our CLI get: the temp HOME and Node 24 first on PATH (an OpenClaw
@@ -85,9 +87,9 @@ function logTail(): string {
   return text.slice(-6000);
 }
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
+async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
-  while (!cond()) {
+  while (!(await cond())) {
     if (gateway && (gateway.exitCode !== null || gateway.signalCode !== null)) throw new Error(`gateway exited while waiting for ${what}:\n${logTail()}`);
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; Bot API calls: ${telegram.calls.join(', ')}\n${logTail()}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -155,6 +157,26 @@ function daemonOutput(): string {
   return existsSync(daemonLog) ? readFileSync(daemonLog, 'utf8').slice(-6000) : '(no daemon log)';
 }
 
+/** The agent `wtt config auto` registered, from the skill's .env. */
+function ownAgent(): RegisteredAgent {
+  const env = readFileSync(join(oc.skillDir, '.env'), 'utf8');
+  const get = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(env)?.[1]?.trim();
+  const agent_id = get('WTT_AGENT_ID');
+  const agent_token = get('WTT_AGENT_TOKEN');
+  if (!agent_id || !agent_token) throw new Error(`no agent in ${oc.skillDir}/.env`);
+  return { agent_id, agent_token };
+}
+
+/** One tool call on the real gateway's /tools/invoke, as the test (for the logs: the real shapes). */
+async function invokeTool(tool: string, args: Record<string, unknown>): Promise<unknown> {
+  const res = await fetch(`http://127.0.0.1:${gatewayPort}/tools/invoke`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${GATEWAY_TOKEN}` },
+    body: JSON.stringify({ tool, args }),
+  });
+  return { status: res.status, body: (await res.json()) as unknown };
+}
+
 /** What our daemon sends into the chat for `m` (renderMessage): a head line naming sender and topic. */
 const fromPeerIn = (topicName: string) => (m: { chat_id: string; text: string }) => m.chat_id === CHAT && m.text.includes(`Ana in ${topicName}`);
 
@@ -170,9 +192,10 @@ beforeAll(async () => {
   daemonLog = join(root, 'daemon.log');
 
   [telegram, model, hub] = await Promise.all([startFakeTelegram(BOT_TOKEN), startFakeModel(), spawnHub({ dataDir: join(root, 'hub') })]);
+  gatewayPort = await freePort();
   oc = createOpenclawHome({
     home,
-    gatewayPort: await freePort(),
+    gatewayPort,
     gatewayToken: GATEWAY_TOKEN,
     botToken: BOT_TOKEN,
     telegramApiRoot: telegram.apiRoot,
@@ -201,6 +224,7 @@ afterAll(async () => {
     if (daemonLog && existsSync(daemonLog)) copyFileSync(daemonLog, join(LOG_DIR, 'daemon.log'));
     writeFileSync(join(LOG_DIR, 'model-requests.json'), JSON.stringify(model?.requests ?? [], null, 2));
     writeFileSync(join(LOG_DIR, 'telegram-sent.json'), JSON.stringify(telegram?.sent ?? [], null, 2));
+    writeFileSync(join(LOG_DIR, 'telegram-edits.json'), JSON.stringify(telegram?.edits ?? [], null, 2));
     for (const [name, text] of Object.entries(artifacts)) writeFileSync(join(LOG_DIR, name), text);
     const store = oc ? sqliteStorePath(oc.stateDir, 'main') : '';
     if (store && existsSync(store)) copyFileSync(store, join(LOG_DIR, 'openclaw-agent.sqlite'));
@@ -290,6 +314,8 @@ describe('openclaw e2e', () => {
   // wrote (hub, agent, telegram → 555001), and the gateway's port and token from the temp HOME's
   // ~/.openclaw/openclaw.json. Chat commands now reach it over its control socket.
   it('delivers a message published on a followed topic into the Telegram chat through the real gateway when the daemon runs', async () => {
+    // The user lets this agent run tasks on their OpenClaw agent (the task tests below).
+    writeFileSync(join(oc.skillDir, '.env'), `${readFileSync(join(oc.skillDir, '.env'), 'utf8').trimEnd()}\nWTT_EXECUTOR=openclaw\n`, { mode: 0o600 });
     const t0 = Date.now();
     const fd = openSync(daemonLog, 'a');
     daemon = spawn(join(oc.skillDir, 'bin', 'wtt'), ['daemon'], { env: baseEnv(), cwd: oc.skillDir, stdio: ['ignore', fd, fd], detached: true });
@@ -363,6 +389,138 @@ describe('openclaw e2e', () => {
     expect(existsSync(join(oc.skillDir, '.wtt', 'control.sock'))).toBe(true);
     const { stdout } = await wtt(['trace', longId]);
     for (const p of longParts) expect(stdout).toContain(`chat message id ${p.message_id}`);
+  });
+
+  // Tasks: this agent owns one and runs it (WTT_EXECUTOR=openclaw in the skill's .env). The real
+  // gateway's sub-agent session (sessions_spawn) answers it with the fake model; the chat shows ONE
+  // status message, edited in place; the user approves from the chat with its button.
+  const TASK_TITLE = 'Check the e2e lane';
+  let taskId: string;
+  let statusMessage: SentMessage;
+  const isStatus = (m: { chat_id: string; text: string }) => m.chat_id === CHAT && m.text.includes(`Task "${TASK_TITLE}"`);
+  it('runs a task this agent owns on the OpenClaw agent through the real gateway’s sessions_spawn, with the result in the task topic and the task in review', async () => {
+    const me = ownAgent();
+    const myApi = agentApi(hub.url, me);
+    const since = telegram.sent.length;
+    const t0 = Date.now();
+    const created = await myApi.createTask({ title: TASK_TITLE, description: 'Say whether the lane passed.', runner_agent_id: me.agent_id });
+    taskId = created.id;
+    await myApi.runTask(taskId, { runner_agent_id: me.agent_id });
+    // For the logs: each distinct sessions_history answer for the run's sub-agent session while it runs,
+    // as the real gateway shapes it (docs/e2e.md).
+    const snapshots: string[] = [];
+    let watching = true;
+    const watch = (async () => {
+      const label = `wtt-task-${taskId.slice(0, 12)}`;
+      while (watching) {
+        const list = (await invokeTool('sessions_list', {})) as { body: { result?: { details?: { sessions?: { key: string; label?: string }[] } } } };
+        const key = list.body.result?.details?.sessions?.find((x) => x.label?.startsWith(label))?.key;
+        if (key) {
+          const h = JSON.stringify(((await invokeTool('sessions_history', { sessionKey: key, limit: 50 })) as { body: { result?: { details?: unknown } } }).body.result?.details);
+          if (snapshots.at(-1) !== h) snapshots.push(h);
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    await waitFor('the task in review', async () => (await myApi.getTask(taskId)).status === 'review', 120_000).catch((e: Error) => {
+      throw new Error(`${e.message}\nmodel actions: ${JSON.stringify(model.actions)}\ndaemon: ${daemonOutput()}`);
+    }).finally(() => {
+      watching = false;
+    });
+    await watch;
+    artifacts['sessions-history-while-running.json'] = `[\n${snapshots.join(',\n')}\n]\n`;
+    timings.task_run_to_review_ms = Date.now() - t0;
+    const task = await myApi.getTask(taskId);
+    expect(task.output).toBe(taskAnswer(TASK_TITLE));
+    // The fake model got our task prompt (in the sub-agent session), ran one tool, and answered once.
+    expect(model.actions.filter((a) => a.kind === 'ls' || a.kind === 'task')).toEqual([
+      { kind: 'ls', path: '.', title: TASK_TITLE },
+      { kind: 'task', text: taskAnswer(TASK_TITLE), title: TASK_TITLE },
+    ]);
+    const topicMessages = await myApi.topicMessages(String(task.topic_id), { limit: 100 });
+    const results = topicMessages.filter((m) => (m.content ?? '').startsWith(RESULT_TAG));
+    expect(results).toHaveLength(1);
+    expect(results[0]?.content).toContain(taskAnswer(TASK_TITLE));
+
+    // For the logs: the sessions the gateway has now and the sub-agent's history, as the real gateway shapes them.
+    const list = (await invokeTool('sessions_list', {})) as { body: unknown };
+    artifacts['sessions-list.json'] = JSON.stringify(list, null, 2);
+    const key = /agent:[A-Za-z0-9_-]+:subagent:[A-Za-z0-9-]+/.exec(JSON.stringify(list.body))?.[0];
+    if (key) artifacts['sessions-history.json'] = JSON.stringify(await invokeTool('sessions_history', { sessionKey: key, limit: 50 }), null, 2);
+
+    // The result, as its own message in the chat.
+    const result = await telegram.sentMatching(since, (m) => m.chat_id === CHAT && m.text.includes(`Result of "${TASK_TITLE}"`), 60_000);
+    expect(telegramText(result.text)).toContain(taskAnswer(TASK_TITLE));
+  });
+
+  it('keeps the task’s one status message in the Telegram chat, edited in place with editMessageText, with Approve and Reject buttons while it waits for review', async () => {
+    await waitFor('the status message showing the review with its buttons', () => {
+      const s = telegram.sent.filter(isStatus);
+      const shown = s[0] ? telegram.shown.get(s[0].message_id) : undefined;
+      return shown !== undefined && shown.text.includes('waits for review') && shown.inline_keyboard !== undefined;
+    }, 60_000).catch((e: Error) => {
+      throw new Error(`${e.message}\nsent: ${JSON.stringify(telegram.sent.filter((m) => m.chat_id === CHAT).slice(-5))}\nedits: ${JSON.stringify(telegram.edits)}\ndaemon: ${daemonOutput()}`);
+    });
+    // Sent once, never re-sent.
+    const statuses = telegram.sent.filter(isStatus);
+    expect(statuses).toHaveLength(1);
+    statusMessage = statuses[0]!;
+    const edits = telegram.edits.filter((c) => c.method === 'editMessageText' && c.message_id === statusMessage.message_id);
+    expect(edits.length).toBeGreaterThanOrEqual(1);
+    for (const e of edits) expect(e.chat_id).toBe(CHAT);
+    const shown = telegram.shown.get(statusMessage.message_id)!;
+    expect(telegramText(shown.text)).toContain(`✅ Task "${TASK_TITLE}" has a result (run 1) and waits for review.`);
+    // The agent's real step, read from the sub-agent session's history (its toolCall part).
+    expect(telegramText(shown.text)).toContain('· last event: the agent runs ls');
+    expect(shown.inline_keyboard).toEqual([[
+      { text: '✅ Approve', callback_data: `wtt:approve:${taskId}` },
+      { text: '↩ Reject', callback_data: `wtt:reject:${taskId}` },
+    ]]);
+  });
+
+  it('moves the task to done on the hub when the user clicks Approve, through the real gateway and the command SKILL.md maps the click to', async () => {
+    const me = ownAgent();
+    const myApi = agentApi(hub.url, me);
+    const since = telegram.sent.length;
+    const sinceEdits = telegram.edits.length;
+    const actionsBefore = model.actions.length;
+    const t0 = Date.now();
+    const callbackId = telegram.clickButton(USER, statusMessage, `wtt:approve:${taskId}`);
+    // The gateway answers the click and removes the keyboard.
+    await telegram.editMatching(sinceEdits, (c) => c.method === 'answerCallbackQuery' && c.callback_query_id === callbackId, 60_000);
+    await waitFor('the task done on the hub', async () => (await myApi.getTask(taskId)).status === 'done', 90_000).catch((e: Error) => {
+      throw new Error(`${e.message}\nmodel actions: ${JSON.stringify(model.actions.slice(actionsBefore))}\nedits: ${JSON.stringify(telegram.edits.slice(sinceEdits))}\ndaemon: ${daemonOutput()}`);
+    });
+    timings.approve_click_to_done_ms = Date.now() - t0;
+    // The model ran exactly SKILL.md's command for wtt:approve:<id>, once.
+    const execs = model.actions.slice(actionsBefore).filter((a) => a.kind === 'exec');
+    expect(execs).toEqual([{ kind: 'exec', command: `${SKILL_BASE}/bin/wtt 'task review ${taskId} approve'`, baseDir: SKILL_BASE }]);
+    expect(telegram.edits.slice(sinceEdits).some((c) => c.method === 'editMessageReplyMarkup' && c.message_id === statusMessage.message_id)).toBe(true);
+    // The CLI's answer reached the chat as the model's echo.
+    const echo = await telegram.sentMatching(since, (m) => m.chat_id === CHAT && !isStatus(m) && m.text.includes(taskId), 60_000);
+    artifacts['approve-reply.txt'] = telegramText(echo.text);
+    // The same status message now says done, still not re-sent.
+    await waitFor('the status message edited to done', () => telegram.shown.get(statusMessage.message_id)?.text.includes('is done') === true, 60_000);
+    expect(telegram.sent.filter(isStatus)).toHaveLength(1);
+  });
+
+  it('says a task result longer than 4,000 characters was cut by the real gateway’s sessions_history instead of passing the cut text off as the whole answer', async () => {
+    const me = ownAgent();
+    const myApi = agentApi(hub.url, me);
+    const created = await myApi.createTask({ title: LONG_TASK_TITLE, description: 'Six thousand characters, please.', runner_agent_id: me.agent_id });
+    await myApi.runTask(created.id, { runner_agent_id: me.agent_id });
+    await waitFor('the long task in review', async () => (await myApi.getTask(created.id)).status === 'review', 120_000).catch((e: Error) => {
+      throw new Error(`${e.message}\ndaemon: ${daemonOutput()}`);
+    });
+    const full = longTaskAnswer();
+    expect(full.length).toBeGreaterThan(5_000);
+    const output = String((await myApi.getTask(created.id)).output);
+    artifacts['long-task-output.txt'] = output;
+    const [kept, note] = output.split('\n\n[wtt: ');
+    // The first 4,000 characters as the model wrote them (the gateway's cut), then our line.
+    expect(kept).toBe(full.slice(0, 4_000).trimEnd());
+    expect(note).toContain("the OpenClaw gateway's sessions_history gives at most 4,000 characters of a message, so the agent's answer was cut here");
+    expect(output).not.toContain('…(truncated)…');
   });
 
   it('stops cleanly on SIGTERM when the lane ends', async () => {

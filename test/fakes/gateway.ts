@@ -9,7 +9,12 @@
  *   like a gateway whose `gateway.tools.allow` lacks them, unless `sessions` is given: then a spawned
  *   session shows the agent's tool call after `stepMs`, and its final text (`reply(task)`) after
  *   another `stepMs`; `sessions_send` answers `reply(message)` at once; an unknown session is
- *   `session not found`;
+ *   `session not found`. `sessions_history` answers in the real gateway's shape (docs/e2e.md,
+ *   observed on 2026.9.6): until the run starts the task is only under `pendingInputs` (state
+ *   `queued`) and `messages` is empty; the user message's content is a string; the assistant's tool
+ *   call is a `{type:"toolCall", id, name, arguments}` part with `stopReason:"toolUse"`; tool
+ *   results are left out (unless `includeTools`); every text is cut at 4,000 characters with
+ *   `\n…(truncated)…` appended; `truncated`, `contentTruncated` and `bytes` come along;
  * - any other tool → 404.
  * Tests can make the next requests fail (`fail(500|401, times)`), refuse connections (`down()`)
  * and accept them again (`up()`, same port).
@@ -37,7 +42,10 @@ export interface FakeSession {
   key: string;
   label: string;
   task: string;
+  /** The transcript, tool results included (sessions_history leaves them out). */
   messages: Array<Record<string, unknown>>;
+  /** Input accepted and not started yet (sessions_history's `pendingInputs`). */
+  pending: Array<Record<string, unknown>>;
 }
 
 export interface FakeSessionsOptions {
@@ -81,6 +89,27 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 }
 
 const textParts = (t: string) => [{ type: 'text', text: t }];
+
+/** The real gateway's cut of each text in sessions_history (SESSIONS_HISTORY_TEXT_MAX_CHARS). */
+const HISTORY_MAX_CHARS = 4_000;
+const cut = (t: string) => (t.length <= HISTORY_MAX_CHARS ? { text: t, cut: false } : { text: `${t.slice(0, HISTORY_MAX_CHARS)}\n…(truncated)…`, cut: true });
+
+/** One message as sessions_history shows it, and whether a text was cut. */
+function historyMessage(m: Record<string, unknown>): { message: Record<string, unknown>; cut: boolean } {
+  if (typeof m.content === 'string') {
+    const c = cut(m.content);
+    return { message: { ...m, content: c.text }, cut: c.cut };
+  }
+  if (!Array.isArray(m.content)) return { message: m, cut: false };
+  let any = false;
+  const content = (m.content as Array<Record<string, unknown>>).map((p) => {
+    if (typeof p.text !== 'string') return p;
+    const c = cut(p.text);
+    any ||= c.cut;
+    return { ...p, text: c.text };
+  });
+  return { message: { ...m, content }, cut: any };
+}
 
 export async function startFakeGateway(opts: { token: string; sessions?: FakeSessionsOptions }): Promise<FakeGateway> {
   const sessions = new Map<string, FakeSession>();
@@ -131,12 +160,15 @@ export async function startFakeGateway(opts: { token: string; sessions?: FakeSes
         if ([...sessions.values()].some((x) => x.label === label)) return ok({ status: 'error', error: `label ${label} already in use` });
         const key = `agent:main:subagent:${sessions.size + 1}`;
         const task = String(a.task ?? '');
-        const session: FakeSession = { key, label, task, messages: [{ role: 'user', content: textParts(task) }] };
+        const input = { role: 'user', content: task, timestamp: Date.now() };
+        const session: FakeSession = { key, label, task, messages: [], pending: [{ id: `input-${sessions.size + 1}`, state: 'queued', acceptedAt: Date.now(), message: input }] };
         sessions.set(key, session);
         const step = so.stepMs ?? 50;
         later(step, () => {
-          session.messages.push({ role: 'assistant', content: [{ type: 'toolCall', name: 'exec' }], stopReason: 'toolUse' });
-          session.messages.push({ role: 'toolResult', content: textParts('ok') });
+          session.pending = [];
+          session.messages.push(input);
+          session.messages.push({ role: 'assistant', content: [{ type: 'toolCall', id: 'call_1', name: 'exec', arguments: { command: 'ls' } }], stopReason: 'toolUse' });
+          session.messages.push({ role: 'toolResult', toolCallId: 'call_1', toolName: 'exec', content: textParts('ok') });
           later(step, () => session.messages.push({ role: 'assistant', content: textParts(so.reply(task)), stopReason: 'stop' }));
         });
         return ok({ status: 'accepted', childSessionKey: key, runId: `run-${sessions.size}` });
@@ -144,13 +176,27 @@ export async function startFakeGateway(opts: { token: string; sessions?: FakeSes
       const session = sessions.get(String(a.sessionKey ?? ''));
       if (body.tool === 'sessions_history') {
         if (!session) return answer(500, () => json(res, 500, { ok: false, error: { type: 'tool_error', message: 'session not found' } }));
-        return ok({ messages: session.messages.slice(-Number(a.limit ?? 50)) });
+        const shown = (a.includeTools === true ? session.messages : session.messages.filter((m) => m.role !== 'toolResult' && m.role !== 'tool'))
+          .slice(-Number(a.limit ?? 50))
+          .map(historyMessage);
+        const messages = shown.map((x) => x.message);
+        const contentTruncated = shown.some((x) => x.cut);
+        return ok({
+          sessionKey: session.key,
+          messages,
+          truncated: contentTruncated,
+          droppedMessages: false,
+          contentTruncated,
+          contentRedacted: false,
+          bytes: Buffer.byteLength(JSON.stringify(messages)),
+          ...(session.pending.length > 0 ? { pendingInputs: { items: session.pending, total: session.pending.length } } : {}),
+        });
       }
       if (body.tool === 'sessions_send') {
         if (!session) return ok({ status: 'error', error: 'session not found' });
         const message = String(a.message ?? '');
         const reply = so.reply(message);
-        session.messages.push({ role: 'user', content: textParts(message) }, { role: 'assistant', content: textParts(reply), stopReason: 'stop' });
+        session.messages.push({ role: 'user', content: message }, { role: 'assistant', content: textParts(reply), stopReason: 'stop' });
         return ok({ status: 'ok', reply });
       }
     }

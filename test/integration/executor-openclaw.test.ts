@@ -3,7 +3,7 @@
  * that runs session tools like the real one: spawn → the agent's tool call → its final answer.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { openclawExecutor, sessionOutcome, type SessionKeyStore } from '../../src/executor/openclaw.js';
+import { HISTORY_TEXT_MAX_CHARS, openclawExecutor, sessionOutcome, type SessionKeyStore } from '../../src/executor/openclaw.js';
 import { ExecutorError, type ExecutionRequest, type ExecutorEvent } from '../../src/executor/types.js';
 import { startFakeGateway, type FakeGateway } from '../fakes/gateway.js';
 
@@ -87,6 +87,19 @@ describe('openclaw executor', () => {
     expect(calls(gw, 'sessions_spawn')).toHaveLength(2);
   });
 
+  it('says the answer was cut when the gateway’s sessions_history gives only its first 4,000 characters', async () => {
+    const long = Array.from({ length: 200 }, (_, i) => `line ${String(i).padStart(3, '0')} of a long answer, forty-nine chars.`).join('\n');
+    expect(long.length).toBeGreaterThan(8_000);
+    gw = await startFakeGateway({ token: TOKEN, sessions: { reply: () => long, stepMs: 20 } });
+    const result = await executor(gw, memoryKeys()).run(request());
+    const [kept, note] = result.split('\n\n[wtt: ');
+    expect(long.startsWith(kept ?? '')).toBe(true);
+    expect(kept?.length).toBeLessThanOrEqual(HISTORY_TEXT_MAX_CHARS);
+    expect(kept?.length).toBeGreaterThan(HISTORY_TEXT_MAX_CHARS - 60);
+    expect(note).toBe("the OpenClaw gateway's sessions_history gives at most 4,000 characters of a message, so the agent's answer was cut here; the whole answer is in the session's transcript on the OpenClaw side]");
+    expect(result).not.toContain('…(truncated)…');
+  });
+
   it('says exactly what to add to gateway.tools.allow when the session tools are not allowed', async () => {
     gw = await startFakeGateway({ token: TOKEN });
     const e = await executor(gw, memoryKeys()).run(request()).catch((x: unknown) => x);
@@ -134,5 +147,17 @@ describe('session outcome (pure)', () => {
     expect(sessionOutcome([{ role: 'assistant', content: [{ type: 'text', text: ' answer ' }], stopReason: 'stop' }])).toEqual({ kind: 'done', text: 'answer' });
     expect(sessionOutcome([{ role: 'assistant', content: 'plain string' }])).toEqual({ kind: 'done', text: 'plain string' });
     expect(sessionOutcome([{ role: 'assistant', content: [], errorMessage: 'model overloaded' }])).toEqual({ kind: 'failed', reason: 'model overloaded' });
+  });
+
+  it('reads the real gateway’s history (2026.9.6): string user content, no tool results, input still queued under pendingInputs', () => {
+    const user = { role: 'user', content: '[Subagent Context] You are running as a subagent (depth 1/5). …' };
+    const toolCall = { role: 'assistant', content: [{ type: 'toolCall', id: 'call_11', name: 'ls', arguments: { path: '.' } }], stopReason: 'toolUse' };
+    const final = { role: 'assistant', content: [{ type: 'text', text: 'Fake model result: all checks passed.' }], stopReason: 'stop' };
+    // Spawned, not started: no messages, the task queued.
+    expect(sessionOutcome([], 1)).toEqual({ kind: 'running' });
+    expect(sessionOutcome([user, toolCall])).toEqual({ kind: 'running' });
+    expect(sessionOutcome([user, toolCall, final])).toEqual({ kind: 'done', text: 'Fake model result: all checks passed.' });
+    // A new input queued after a finished run: the old answer is not this run's.
+    expect(sessionOutcome([user, toolCall, final], 1)).toEqual({ kind: 'running' });
   });
 });

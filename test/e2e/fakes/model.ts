@@ -5,7 +5,15 @@
  * 1. a user message of this turn contains `@wtt <rest>` and no tool result has come back yet → it answers
  *    with one `exec` tool call running `{baseDir}/bin/wtt '<rest>'` (single quotes, `'` → `'\''`),
  *    where `{baseDir}` is the folder of the `wtt-skill` SKILL.md that OpenClaw listed in the prompt;
- * 2. a tool result follows its last tool call → it answers with that result verbatim, and calls no
+ * 2. a user message of this turn has a line `callback_data: wtt:<action>:<task_id>` (a click on a
+ *    button under a WTT status message) → one `exec` tool call running the command SKILL.md's
+ *    "Buttons under WTT messages" table maps it to (`wtt:approve:<id>` →
+ *    `{baseDir}/bin/wtt 'task review <id> approve'`);
+ * 3. a user message of this turn is a WTT task prompt (`You are executing a WTT task.`: a sub-agent
+ *    session that our executor started with `sessions_spawn`) → one `ls` tool call (a real step of
+ *    the run, which our executor reports as progress), and once its result is back a plain final
+ *    answer naming the task's title (`taskAnswer`);
+ * 4. a tool result follows its last tool call → it answers with that result verbatim, and calls no
  *    tool again (OpenClaw appends an internal user message after tool results; calling the tool
  *    whenever the last user message has `@wtt` would loop forever).
  *
@@ -31,7 +39,32 @@ export interface ChatMessage {
   tool_call_id?: string;
 }
 
-export type ModelAction = { kind: 'exec'; command: string; baseDir: string } | { kind: 'text'; text: string };
+export type ModelAction =
+  | { kind: 'exec'; command: string; baseDir: string }
+  /** A step of a task run: OpenClaw's `ls` tool, which sub-agent sessions have (they have no `exec`). */
+  | { kind: 'ls'; path: string; title: string }
+  | { kind: 'text'; text: string }
+  /** The final answer of a WTT task run (a sub-agent session's prompt was our task prompt). */
+  | { kind: 'task'; text: string; title: string };
+
+/** The first line of every task prompt our executor sends (src/executor/prompt.ts). */
+export const TASK_PROMPT_HEAD = 'You are executing a WTT task.';
+
+/** The title of a task whose answer is long (`longTaskAnswer`): more than the gateway's history shows. */
+export const LONG_TASK_TITLE = 'Write the long e2e report';
+
+/** About 5,900 characters: 100 numbered lines. */
+export const longTaskAnswer = (): string => Array.from({ length: 100 }, (_, i) => `Report line ${String(i + 1).padStart(3, '0')}: the lane ran and every check passed here.`).join('\n');
+
+/** The answer the fake gives a task titled `title`. */
+export const taskAnswer = (title: string): string => (title === LONG_TASK_TITLE ? longTaskAnswer() : `Fake model result for "${title}": all checks passed.`);
+
+/** SKILL.md's "Buttons under WTT messages" table: the command a `callback_data` value maps to. */
+export function callbackCommand(text: string): string | undefined {
+  const m = /(?:^|\n)[ \t]*callback_data:[ \t]*wtt:(approve|reject):([A-Za-z0-9_-]+)[ \t]*(?:\n|$)/.exec(text);
+  if (!m) return undefined;
+  return m[1] === 'approve' ? `task review ${m[2]} approve` : `task review ${m[2]} reject rejected from the chat`;
+}
 
 export interface FakeModel {
   baseUrl: string;
@@ -81,17 +114,25 @@ export function decide(messages: readonly ChatMessage[]): ModelAction {
     if (m.role === 'assistant') lastAssistant = i;
   });
   const after = messages.slice(lastAssistant + 1);
-  // Step 3 of SKILL.md: our tool call came back → reply with its output, call nothing again.
+  const taskTitle = (t: string) => /Task title: ([^\n]*)/.exec(t)?.[1]?.trim() ?? '(no title)';
+  // Our tool call came back → reply with its output (SKILL.md step 3), or in a task run with the
+  // task's answer; call nothing again.
   if (lastAssistant >= 0 && (messages[lastAssistant]?.tool_calls?.length ?? 0) > 0) {
     const results = after.filter((m) => m.role === 'tool');
+    const task = messages.slice(0, lastAssistant).find((m) => m.role === 'user' && contentText(m.content).includes(TASK_PROMPT_HEAD));
+    if (results.length > 0 && task) {
+      const title = taskTitle(contentText(task.content));
+      return { kind: 'task', text: taskAnswer(title), title };
+    }
     if (results.length > 0) return { kind: 'text', text: results.map((m) => contentText(m.content)).join('\n') };
   }
   // A new turn: its user messages are the chat text, then OpenClaw's internal-context message.
-  const cmd = after
-    .filter((m) => m.role === 'user')
-    .map((m) => wttCommand(contentText(m.content)))
-    .filter((c): c is string => c !== undefined)
-    .at(-1);
+  const userTexts = after.filter((m) => m.role === 'user').map((m) => contentText(m.content));
+  const cmd =
+    userTexts.map((t) => callbackCommand(t)).filter((c): c is string => c !== undefined).at(-1) ??
+    userTexts.map((t) => wttCommand(t)).filter((c): c is string => c !== undefined).at(-1);
+  const task = userTexts.find((t) => t.includes(TASK_PROMPT_HEAD));
+  if (cmd === undefined && task !== undefined) return { kind: 'ls', path: '.', title: taskTitle(task) };
   if (cmd === undefined) return { kind: 'text', text: 'fake model: no @wtt command in this turn' };
   const system = messages
     .filter((m) => m.role === 'system' || m.role === 'developer')
@@ -145,14 +186,16 @@ export async function startFakeModel(): Promise<FakeModel> {
       const base = { id, created, model: MODEL_ID };
       const toolCall = action.kind === 'exec'
         ? { id: `call_${n}`, type: 'function', function: { name: 'exec', arguments: JSON.stringify({ command: action.command }) } }
-        : undefined;
+        : action.kind === 'ls'
+          ? { id: `call_${n}`, type: 'function', function: { name: 'ls', arguments: JSON.stringify({ path: action.path }) } }
+          : undefined;
       if (!stream) {
         return json(200, {
           ...base,
           object: 'chat.completion',
           choices: [{
             index: 0,
-            message: toolCall ? { role: 'assistant', content: null, tool_calls: [toolCall] } : { role: 'assistant', content: action.kind === 'text' ? action.text : '' },
+            message: toolCall ? { role: 'assistant', content: null, tool_calls: [toolCall] } : { role: 'assistant', content: 'text' in action ? action.text : '' },
             finish_reason: toolCall ? 'tool_calls' : 'stop',
           }],
           usage,
@@ -161,7 +204,7 @@ export async function startFakeModel(): Promise<FakeModel> {
       const chunk = (delta: unknown, finish: string | null) => ({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] });
       return sse(res, [
         chunk({ role: 'assistant', content: '' }, null),
-        toolCall ? chunk({ tool_calls: [{ index: 0, ...toolCall }] }, null) : chunk({ content: action.kind === 'text' ? action.text : '' }, null),
+        toolCall ? chunk({ tool_calls: [{ index: 0, ...toolCall }] }, null) : chunk({ content: 'text' in action ? action.text : '' }, null),
         chunk({}, toolCall ? 'tool_calls' : 'stop'),
         { ...base, object: 'chat.completion.chunk', choices: [], usage },
       ]);
