@@ -81,8 +81,10 @@ describe('status page in chromium', () => {
     await taskActor.waitFor({ timeout: 15_000 });
     await taskActor.locator('.state.active[data-path="doing"]').first().waitFor({ timeout: 15_000 });
     // …and in the task queue, with its phase and its last real event.
-    await page.locator(`#task-list tr[data-task="${task.id}"]`).waitFor({ timeout: 15_000 });
-    expect(await page.locator(`#task-list tr[data-task="${task.id}"]`).textContent()).toMatch(/^Shown while it runsdoing · runningrun 1waiting for the gate$/);
+    // (the row can show up a tick before the executor's first event reaches the report)
+    const row = page.locator(`#task-list tr[data-task="${task.id}"]`, { hasText: 'waiting for the gate' });
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.textContent()).toMatch(/^Shown while it runsdoing · runningrun 1waiting for the gate$/);
     await page.screenshot({ path: join(ARTIFACTS, 'status-page-task.png'), fullPage: true });
     writeFileSync(gate, 'go');
     await taskActor.locator('.state.active[data-path="review"]').first().waitFor({ timeout: 15_000 });
