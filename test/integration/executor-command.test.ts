@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commandExecutor, childEnv } from '../../src/executor/command.js';
 import { ExecutorError, type ExecutionRequest, type ExecutorEvent } from '../../src/executor/types.js';
 import { isWttError } from '../../src/errors.js';
+import { alive } from '../helpers/pid.js';
 
 const SCRIPT = join(import.meta.dirname, '..', 'fixtures', 'task-command.mjs');
 
@@ -23,17 +24,6 @@ function request(over: Partial<ExecutionRequest> = {}): ExecutionRequest {
 const exec = (mode: string, extra: string[] = [], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}) =>
   commandExecutor({ argv: [process.execPath, SCRIPT, mode, ...extra], killGraceMs: 300, ...opts });
 
-/** A pid is gone when signalling it fails or it is a zombie nobody reaped yet. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = `/proc/${pid}/stat`;
-  if (!existsSync(stat)) return false;
-  return !/^\d+ \(.*\) Z/u.test(readFileSync(stat, 'utf8'));
-}
 
 async function until(cond: () => boolean): Promise<void> {
   while (!cond()) await new Promise((r) => setTimeout(r, 20));

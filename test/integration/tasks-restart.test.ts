@@ -12,6 +12,7 @@ import { agentApi, until } from '../helpers/client.js';
 import { killDaemons, startDaemon } from '../helpers/daemon-process.js';
 import { registerAgent, startHub, type StartedHub } from '../helpers/hub.js';
 import { assertBuilt } from './cli-helpers.js';
+import { alive } from '../helpers/pid.js';
 
 const SCRIPT = join(import.meta.dirname, '..', 'fixtures', 'task-command.mjs');
 
@@ -85,14 +86,3 @@ describe('tasks across a daemon crash', () => {
   });
 });
 
-/** A pid is gone when signalling it fails or it is a zombie nobody reaped yet. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = `/proc/${pid}/stat`;
-  if (!existsSync(stat)) return false;
-  return !/^\d+ \(.*\) Z/u.test(readFileSync(stat, 'utf8'));
-}

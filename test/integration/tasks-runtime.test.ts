@@ -18,6 +18,7 @@ import { RESULT_TAG } from '../../src/executor/report.js';
 import type { WttApi } from '../../src/client/api.js';
 import { agentApi, until } from '../helpers/client.js';
 import { registerAgent, startHub, type RegisteredAgent, type StartedHub } from '../helpers/hub.js';
+import { alive } from '../helpers/pid.js';
 
 const SCRIPT = join(import.meta.dirname, '..', 'fixtures', 'task-command.mjs');
 
@@ -307,14 +308,3 @@ describe('tasks in the runtime (real hub, command executor)', () => {
   });
 });
 
-/** A pid is gone when signalling it fails or it is a zombie nobody reaped yet. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = `/proc/${pid}/stat`;
-  if (!existsSync(stat)) return false;
-  return !/^\d+ \(.*\) Z/u.test(readFileSync(stat, 'utf8'));
-}
