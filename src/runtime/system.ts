@@ -159,12 +159,11 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     return api;
   };
 
+  const now = opts.now ?? Date.now;
   // The report after a restart or an outage: the previous run's last sign of life, kept in the store.
-  const clock = opts.now ?? Date.now;
   const away = new AwayTracker({ minAwayMs: config.awayReportMs, previousRun: store.beginRun() });
   // Session keys and the like survive restarts in the state store.
   const executor = executorFor(config, { sessions: { get: (k) => store.getKv(k), set: (k, v) => store.setKv(k, v) } });
-  const now = opts.now ?? Date.now;
   const tasksLog = log.child({ systemId: 'tasks' });
   const wakeNotifier = () => send('notifier', { type: 'OUTBOX.WAKE' });
   const guards = new PeerGuards({
@@ -236,7 +235,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         },
         away: {
           tracker: away,
-          now: clock,
+          now,
           aliveEveryMs: 60_000,
           alive: () => {
             try {
