@@ -146,8 +146,11 @@ describe('hub websocket limits', () => {
     console.log(
       `one stalled reader, ${pushes} pushes of 60 KiB (${((pushes * 60) / 1024).toFixed(0)} MiB): memory kept after GC grew ${grownMiB.toFixed(1)} MiB, RSS ${((process.memoryUsage().rss - rssBefore) / 1024 / 1024).toFixed(1)} MiB`,
     );
-    // The budget is 256 KiB; without it the stalled socket would keep every push (35 MiB; measured: about 12 MiB with the budget, 51 MiB with none).
-    expect(grownMiB).toBeLessThan(16);
+    // The budget is 256 KiB; without it the stalled socket would keep every push (35 MiB; measured on
+    // Node 20: 6–14 MiB with the budget, 51 MiB with none). Node 24's V8 keeps more after a GC
+    // (measured 18.5–32 MiB with the budget), so there the bound only tells "closed" from "kept it all".
+    const boundMiB = process.versions.node.startsWith('20.') ? 16 : 40;
+    expect(grownMiB).toBeLessThan(boundMiB);
     // The reader is no longer counted; once it reads again it gets what was queued, then the close frame.
     expect(h.hub.connections(slow.agent_id)).toBe(0);
     reader.ws.resume();
