@@ -53,7 +53,7 @@ import {
   type TopicCreateBody,
 } from '../protocol/index.js';
 import { WttError } from '../errors.js';
-import { HttpTransport, seg, type AuthKind, type HttpMethod, type HttpOptions, type QueryValue } from './http.js';
+import { HttpTransport, seg, type AuthKind, type HttpMethod, type HttpOptions, type QueryValue, type RequestSpec } from './http.js';
 
 /** The transport's options (base URL, credentials, timeout, retries) plus the agent the calls act as. */
 export interface WttApiOptions extends HttpOptions {
@@ -103,7 +103,9 @@ const BlacklistList = listOf(BlacklistEntry);
 const DelegationList = listOf(Delegation);
 const BindingList = listOf(Binding);
 const RawList = listOf(z.unknown());
-const RawPoll = z.looseObject({ messages: z.array(z.unknown()).optional().default([]) });
+const RawPoll = z.looseObject({ messages: z.array(z.unknown()).optional().default([]), truncated: z.boolean().optional() });
+/** The hub's header on a history page cut at its response size cap. */
+const TRUNCATED_HEADER = 'x-wtt-truncated';
 
 export class WttApi {
   readonly agentId: string | undefined;
@@ -122,7 +124,7 @@ export class WttApi {
     method: HttpMethod,
     path: string,
     schema: S,
-    o: { query?: Record<string, QueryValue>; body?: unknown; auth?: AuthKind; retry?: boolean } = {},
+    o: Pick<RequestSpec<S>, 'query' | 'body' | 'auth' | 'retry' | 'onHeaders'> = {},
     c: CallOptions = {},
   ): Promise<z.output<S>> {
     return this.http.request({ method, path, schema, ...o, signal: c.signal, idempotencyKey: c.idempotencyKey, timeoutMs: c.timeoutMs });
@@ -180,13 +182,22 @@ export class WttApi {
   topicMessages(id: string, q: TopicMessagesQuery = {}, c?: CallOptions) {
     return this.history(id, MessageList, q, c);
   }
-  /** Same call, items left unvalidated (the intake validates each message and drops only the bad ones). */
-  topicMessagesRaw(id: string, q: TopicMessagesQuery = {}, c?: CallOptions) {
-    return this.history(id, RawList, q, c);
+  /**
+   * Same call, items left unvalidated (the intake validates each message and drops only the bad
+   * ones), with `truncated`: the hub cut the page at its response size cap (`X-WTT-Truncated`), so
+   * fewer than `limit` items does not mean that the history ends there.
+   */
+  async topicMessagesRaw(id: string, q: TopicMessagesQuery = {}, c?: CallOptions): Promise<{ items: unknown[]; truncated: boolean }> {
+    let truncated = false;
+    const items = await this.history(id, RawList, q, c, (h) => {
+      truncated = String(h[TRUNCATED_HEADER] ?? '').toLowerCase() === 'true';
+    });
+    return { items, truncated };
   }
-  private history<S extends z.ZodType>(id: string, schema: S, q: TopicMessagesQuery, c: CallOptions | undefined) {
+  private history<S extends z.ZodType>(id: string, schema: S, q: TopicMessagesQuery, c: CallOptions | undefined, onHeaders?: RequestSpec<S>['onHeaders']) {
     return this.call('GET', `/topics/${seg(id)}/messages`, schema, {
       query: { limit: q.limit, offset: q.offset, before: q.before, after: q.after, agent_id: this.agentId },
+      onHeaders,
     }, c);
   }
   topicMembers(id: string, c?: CallOptions) {

@@ -43,6 +43,8 @@ export interface RequestSpec<S extends z.ZodType> {
   retry?: boolean | undefined;
   signal?: AbortSignal | undefined;
   timeoutMs?: number | undefined;
+  /** Called with the headers of the successful response (e.g. `x-wtt-truncated` on a cut page). */
+  onHeaders?: ((headers: Readonly<Record<string, string | string[] | undefined>>) => void) | undefined;
 }
 
 export const HTTP_DEFAULTS = Object.freeze({
@@ -244,6 +246,7 @@ export class HttpTransport {
       const why = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(body)'} ${i.message}`).join('; ');
       throw new WttError('WTT_ERR_BAD_RESPONSE', { status, message: this.scrub(`${what} → ${status}: unexpected response (${why})`) });
     }
+    spec.onHeaders?.(res.headers);
     return parsed.data as z.output<S>;
   }
 }

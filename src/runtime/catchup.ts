@@ -133,9 +133,10 @@ export async function catchUp(deps: CatchUpDeps): Promise<CatchUpReport> {
     const out: Item[] = [];
     let before: string | undefined;
     for (let page = 0; page < maxPages; page++) {
-      const raws = await api.topicMessagesRaw(topicId, { limit, before }, c);
+      const { items: raws, truncated } = await api.topicMessagesRaw(topicId, { limit, before }, c);
       const batch = items(raws).sort(byAge);
-      let done = raws.length < limit;
+      // A page cut at the hub's size cap is short but not the end.
+      let done = raws.length < limit && !truncated;
       for (const it of batch) {
         if (it.m && reached(it.m)) done = true;
         else out.push(it);
@@ -162,7 +163,7 @@ export async function catchUp(deps: CatchUpDeps): Promise<CatchUpReport> {
       const cursor = store.cursor(t.id);
       if (!cursor) {
         if (!initialized) {
-          const newest = items(await api.topicMessagesRaw(t.id, { limit: 1 }, c)).find((it) => it.m)?.m;
+          const newest = items((await api.topicMessagesRaw(t.id, { limit: 1 }, c)).items).find((it) => it.m)?.m;
           signal?.throwIfAborted();
           if (newest) intake.skip(newest);
           report.started++;
@@ -182,8 +183,9 @@ export async function catchUp(deps: CatchUpDeps): Promise<CatchUpReport> {
         let fellBack = false;
         for (let page = 0; page < maxPages; page++) {
           let raws: unknown[];
+          let truncated: boolean;
           try {
-            raws = await api.topicMessagesRaw(t.id, { after, limit }, c);
+            ({ items: raws, truncated } = await api.topicMessagesRaw(t.id, { after, limit }, c));
           } catch (e) {
             // The cursor's message is gone (or the server ignores `after`): page back instead.
             if (isWttError(e, 'WTT_ERR_NOT_FOUND') && page === 0) {
@@ -195,7 +197,7 @@ export async function catchUp(deps: CatchUpDeps): Promise<CatchUpReport> {
           const batch = items(raws);
           hand(batch);
           const last = batch.filter((it) => it.m).sort(byAge).at(-1)?.m;
-          if (raws.length < limit || !last) break;
+          if ((raws.length < limit && !truncated) || !last) break;
           after = last.id;
         }
         if (!fellBack) continue;
@@ -228,8 +230,11 @@ export async function drainPoll(deps: PollDeps): Promise<number> {
   for (let round = 0; round < CATCHUP_DEFAULTS.maxPages; round++) {
     signal?.throwIfAborted();
     let raws: unknown[];
+    let truncated: boolean;
     try {
-      raws = (await api.pollRaw({ limit }, { signal })).messages;
+      const page = await api.pollRaw({ limit }, { signal });
+      raws = page.messages;
+      truncated = page.truncated === true;
     } catch (e) {
       if (isWttError(e) && e.status !== undefined && e.status !== 429 && e.status < 500) {
         log?.warn({ err: e.message }, 'poll endpoint unavailable; skipped');
@@ -250,7 +255,7 @@ export async function drainPoll(deps: PollDeps): Promise<number> {
     }
     handOn(intake, invalid, 'poll', undefined);
     for (const list of byTopic.values()) delivered += handOn(intake, list, 'poll', signal, deps.skipAll);
-    if (raws.length < limit) break;
+    if (raws.length < limit && !truncated) break;
   }
   return delivered;
 }

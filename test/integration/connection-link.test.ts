@@ -110,6 +110,41 @@ describe('Link against the hub', () => {
     expect(again.delivered).toBe(0);
   });
 
+  it('catches up everything in one run when the hub cuts its history pages at the response size cap', async () => {
+    // ~1.5 KB messages against a 4 KiB cap: a page asked for 5 comes back with 2 and X-WTT-Truncated.
+    const { startHub } = await import('../helpers/hub.js');
+    const h = await startHub({ rateLimit: false, limits: { maxResponseBytes: 4096 } });
+    onCleanup(() => h.close());
+    const a = await registerAgent(h.url, 'alice');
+    const topic = await api(h, a).createTopic({ name: 'big' });
+    const first = await api(h, a).publish({ topic_id: topic.id, content: 'seen' });
+    const store = StateStore.open({ stateDir: stateDir() });
+    onCleanup(() => store.close());
+    store.setKv('catchup_initialized', '1');
+    store.markHandled(first);
+    const big = (tag: string, i: number) => `${tag} ${i} ${'x'.repeat(1500)}`;
+    const back: string[] = [];
+    for (let i = 0; i < 12; i++) back.push((await api(h, a).publish({ topic_id: topic.id, content: big('back', i) })).id);
+    const page = await api(h, a).topicMessagesRaw(topic.id, { limit: 5 });
+    expect(page.items.length).toBeLessThan(5);
+    expect(page.truncated).toBe(true);
+
+    const got: string[] = [];
+    const intake = new Intake({ store, onMessage: (m) => got.push(m.id) });
+    // Paging back with `before` (no cursor yet): a short cut page is not the cursor's end.
+    const r1 = await catchUp({ api: api(h, a), intake, store, features: [], pageLimit: 5 });
+    expect(got).toEqual(back);
+    expect(r1.delivered).toBe(12);
+
+    // Paging forward with `after` from the cursor: a short cut page is not the newest one.
+    const forward: string[] = [];
+    for (let i = 0; i < 12; i++) forward.push((await api(h, a).publish({ topic_id: topic.id, content: big('fwd', i) })).id);
+    got.length = 0;
+    const r2 = await catchUp({ api: api(h, a), intake, store, features: ['history_after'], pageLimit: 5 });
+    expect(got).toEqual(forward);
+    expect(r2.delivered).toBe(12);
+  });
+
   it('dials again only after a backoff each time the server closes the socket cleanly, 20 times', async () => {
     const h = await hub();
     const a = await registerAgent(h.url, 'alice');
