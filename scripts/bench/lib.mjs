@@ -278,10 +278,8 @@ export async function spawnDaemon({ hubUrl, agent, stateDir, gateway, env = {}, 
     WTT_STATUS_PORT: 'off',
     ...env,
   };
-  // The daemon runs with the node flags its service units give it (src/service/spec.ts).
-  const serviceFlags = DAEMON_MODE === 'daemon' ? (await dist('src/service/spec.js')).DAEMON_NODE_FLAGS : [];
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...serviceFlags, ...nodeArgs, BIN, ...modeArgs, ...args], { cwd: ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, BIN, ...modeArgs, ...args], { cwd: ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   const deliveryListeners = new Set();

@@ -4,7 +4,7 @@
  * `Restart=on-failure`: restarted after a crash, not after a clean exit; `ThrottleInterval`
  * spaces the restarts. stdout/stderr go to `<stateDir>/logs/daemon.{out,err}`.
  */
-import { daemonArgv, type ServiceSpec } from './spec.js';
+import type { ServiceSpec } from './spec.js';
 
 export function launchdLabel(spec: Pick<ServiceSpec, 'name'>): string {
   return `ai.wtt.${spec.name}`;
@@ -32,7 +32,7 @@ export function launchdPlist(spec: ServiceSpec): string {
     `  <key>Label</key>${str(launchdLabel(spec))}`,
     '  <key>ProgramArguments</key>',
     '  <array>',
-    ...daemonArgv(spec).map((a) => `    ${str(a)}`),
+    ...[spec.nodePath, spec.binPath, 'daemon'].map((a) => `    ${str(a)}`),
     '  </array>',
     `  <key>WorkingDirectory</key>${str(spec.skillDir)}`,
     '  <key>EnvironmentVariables</key>',

@@ -11,13 +11,13 @@ import { z } from 'zod';
 import { holderAlive, processStart } from '../runtime/lock.js';
 import { readText, removeFile, writeIfChanged } from './files.js';
 import type { InstallResult, ManagerDeps, ServiceManager, ServiceStatus } from './manager.js';
-import { daemonArgv, type ServiceSpec } from './spec.js';
+import type { ServiceSpec } from './spec.js';
 
 const Record_ = z.object({ kind: z.literal('nohup'), pid: z.number().int().positive(), start: z.string().nullable(), argv: z.array(z.string()) });
 type NohupRecord = z.infer<typeof Record_>;
 
 function argvOf(spec: ServiceSpec): string[] {
-  return daemonArgv(spec);
+  return [spec.nodePath, spec.binPath, 'daemon'];
 }
 
 function readRecord(file: string): NohupRecord | undefined {

@@ -41,19 +41,6 @@ function checkedPath(what: string, p: string): string {
   return p;
 }
 
-/**
- * Node flags the daemon runs with (every service manager, and \`npm run bench\`). A 1 MiB young
- * generation: V8's default lets it grow to 16 MiB per semi-space while modules load, and those
- * pages stay resident for the process's life. Measured on the idle daemon (smaps, Node 20): about
- * 108 → 88 MB RSS, anonymous memory 60 → 40 MB (docs/benchmarks.md).
- */
-export const DAEMON_NODE_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=1']);
-
-/** The daemon's command line as a service manager runs it. */
-export function daemonArgv(spec: Pick<ServiceSpec, 'nodePath' | 'binPath'>): string[] {
-  return [spec.nodePath, ...DAEMON_NODE_FLAGS, spec.binPath, 'daemon'];
-}
-
 export interface SpecInput {
   name: string;
   config: Pick<Config, 'skillDir' | 'stateDir'>;

@@ -11,7 +11,7 @@
  *   (values there win over `.env`, as any environment does).
  * - stdout/stderr are appended to `<stateDir>/logs/daemon.{out,err}` (never /tmp).
  */
-import { daemonArgv, type ServiceSpec } from './spec.js';
+import type { ServiceSpec } from './spec.js';
 
 /** systemd turns `%x` into specifiers and `$X` into variables in ExecStart: double them. */
 function escapeSpecials(s: string): string {
@@ -47,7 +47,7 @@ export function systemdUnit(spec: ServiceSpec): string {
     env('PATH', spec.path),
     env('NODE_ENV', 'production'),
     ...(spec.envFile ? [`EnvironmentFile=-${escapeSpecials(spec.envFile)}`] : []),
-    `ExecStart=${daemonArgv(spec).map(systemdQuote).join(' ')}`,
+    `ExecStart=${[spec.nodePath, spec.binPath, 'daemon'].map(systemdQuote).join(' ')}`,
     'Restart=on-failure',
     'RestartSec=5',
     'TimeoutStopSec=20',

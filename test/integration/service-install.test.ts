@@ -64,7 +64,7 @@ describe('wtt service (systemd --user)', () => {
     expect(first.stdout).toContain(`service (systemd): ${unitPath} created; daemon-reload, enable wtt.service, start wtt.service`);
     const unit = readFileSync(unitPath, 'utf8');
     expect(unit).toBe(systemdUnit(serviceSpec({ name: 'wtt', config: { skillDir: h.skill, stateDir: join(h.skill, '.wtt') }, version: VERSION })));
-    expect(unit).toContain(`ExecStart="${process.execPath}" "--max-semi-space-size=1" "${join(ROOT, 'bin', 'wtt')}" "daemon"`);
+    expect(unit).toContain(`ExecStart="${process.execPath}" "${join(ROOT, 'bin', 'wtt')}" "daemon"`);
     expect(unit).toContain(`WorkingDirectory="${h.skill}"`);
     expect(unit).toContain('Restart=on-failure');
     expect(existsSync(join(h.skill, '.wtt', 'logs'))).toBe(true);

@@ -58,7 +58,7 @@ describe('systemd unit', () => {
     const unit = systemdUnit(s);
     expect(systemdUnitName(s)).toBe('wtt.service');
     const service = section(unit, 'Service');
-    expect(service).toContain(`ExecStart="/opt/node-24/bin/node" "--max-semi-space-size=1" "${join(REPO_ROOT, 'bin', 'wtt')}" "daemon"`);
+    expect(service).toContain(`ExecStart="/opt/node-24/bin/node" "${join(REPO_ROOT, 'bin', 'wtt')}" "daemon"`);
     expect(service).toContain('WorkingDirectory="/home/ann/.openclaw/workspace/skills/wtt-skill"');
     expect(service).toContain('Environment="WTT_SKILL_DIR=/home/ann/.openclaw/workspace/skills/wtt-skill"');
     expect(service).toContain('Environment="WTT_STATE_DIR=/home/ann/.openclaw/workspace/skills/wtt-skill/.wtt"');
@@ -96,7 +96,7 @@ describe('launchd plist', () => {
     expect(launchdLabel(s)).toBe('ai.wtt.wtt');
     expect(plist).toContain('<key>Label</key><string>ai.wtt.wtt</string>');
     const args = /<key>ProgramArguments<\/key>\s*<array>([\s\S]*?)<\/array>/.exec(plist)?.[1];
-    expect([...(args ?? '').matchAll(/<string>([^<]*)<\/string>/g)].map((m) => m[1])).toEqual(['/opt/node-24/bin/node', '--max-semi-space-size=1', join(REPO_ROOT, 'bin', 'wtt'), 'daemon']);
+    expect([...(args ?? '').matchAll(/<string>([^<]*)<\/string>/g)].map((m) => m[1])).toEqual(['/opt/node-24/bin/node', join(REPO_ROOT, 'bin', 'wtt'), 'daemon']);
     expect(plist).toContain('<key>WorkingDirectory</key><string>/home/ann/.openclaw/workspace/skills/wtt-skill</string>');
     expect(plist).toMatch(/<key>KeepAlive<\/key>\s*<dict>\s*<key>SuccessfulExit<\/key><false\/>/);
     expect(plist).toContain('<key>RunAtLoad</key><true/>');
