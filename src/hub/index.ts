@@ -152,7 +152,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
         post: (m) => messages.post(m),
         publish: (agentId, input) => publish({ topics, messages }, agentId, input),
         history: (topicId, limit) => messages.history(topicId, { limit, offset: 0 }),
-        historyPage: (topicId, limit, maxBytes) => messages.historyPage(topicId, { limit, offset: 0 }, undefined, maxBytes),
+        historyPage: (topicId, limit, maxBytes, before) => messages.historyPage(topicId, { limit, offset: 0, before }, undefined, maxBytes),
       },
       push: { toAgents: (ids, frame) => void conns.send(ids, frame) },
       ws: { action: (name, def) => wsActions.register(name, def) },
