@@ -129,8 +129,12 @@ export interface HubCore {
     publish(agentId: string, input: PublishInput): Message;
     /** The last `limit` messages of the topic, oldest first (moves no read mark), cut at `maxResponseBytes`. */
     history(topicId: string, limit: number): Message[];
-    /** The last `limit` messages that fit in `maxBytes` of JSON (the newest kept), and how many were left out. */
-    historyPage(topicId: string, limit: number, maxBytes: number): { messages: Message[]; omitted: number };
+    /**
+     * The last `limit` messages (before the message `before`, when given: an id or an ISO time) that
+     * fit in `maxBytes` of JSON (the newest kept), and how many were left out; read on with
+     * `before` = the first one returned.
+     */
+    historyPage(topicId: string, limit: number, maxBytes: number, before?: string): { messages: Message[]; omitted: number };
   };
 
   push: {

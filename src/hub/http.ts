@@ -10,13 +10,7 @@ import { assertJsonDepth } from './json-guard.js';
 export const TRUNCATED_HEADER = 'x-wtt-truncated';
 export const OMITTED_HEADER = 'x-wtt-omitted';
 
-/** Parse `value` with a protocol schema; problems → 422 naming the fields. */
-export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'body'): z.output<T> {
-  const r = schema.safeParse(value ?? {});
-  if (r.success) return r.data;
-  throw new HubError(422, describeIssues(r.error, where));
-}
-
+/** zod problems → one detail naming each field under `where` (`body.name: …`). */
 export function describeIssues(error: z.ZodError, where: string): string {
   return error.issues
     .map((i) => {

@@ -31,13 +31,14 @@ import { loadOrCreateSecret } from './secrets.js';
 import { Topics } from './topics.js';
 import { WS_CLOSE, wsRoutes, type WsState } from './ws.js';
 import { WsActions } from './ws-actions.js';
+import { registerCoreWsActions } from './ws-core-actions.js';
 
 export { HubError, type AuthMode, type HubArea, type HubCore } from './core.js';
 export { DEFAULT_AREAS } from './areas.js';
 export { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rate-limit.js';
 export { DEFAULT_LIMITS, LIMIT_FLAGS, type HubLimits } from './limits.js';
 export { HUB_ERRORS, type HubErrorCode } from './errors.js';
-export type { WsActionDef } from './ws-actions.js';
+export { PagedAnswer, type WsActionDef } from './ws-actions.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 /** A socket that has not sent a valid `auth` frame within this time is closed (4401) in `required` mode. */
@@ -151,7 +152,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
         post: (m) => messages.post(m),
         publish: (agentId, input) => publish({ topics, messages }, agentId, input),
         history: (topicId, limit) => messages.history(topicId, { limit, offset: 0 }),
-        historyPage: (topicId, limit, maxBytes) => messages.historyPage(topicId, { limit, offset: 0 }, undefined, maxBytes),
+        historyPage: (topicId, limit, maxBytes, before) => messages.historyPage(topicId, { limit, offset: 0, before }, undefined, maxBytes),
       },
       push: { toAgents: (ids, frame) => void conns.send(ids, frame) },
       ws: { action: (name, def) => wsActions.register(name, def) },
@@ -189,6 +190,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
       topicRoutes(scope, ctx);
       messageRoutes(scope, ctx);
       wsRoutes(scope, ctx, wsState);
+      registerCoreWsActions(ctx);
     });
     for (const area of opts.areas ?? DEFAULT_AREAS) {
       await app.register(async (scope) => {

@@ -7,13 +7,8 @@ import { loadConfig } from '../config.js';
 import { isWttError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { buildHub, type HubOptions } from './index.js';
-import { DEFAULT_LIMITS, LIMIT_FLAGS, type HubLimits } from './limits.js';
-
-const limitUsage = LIMIT_FLAGS.map((f) => {
-  const d = DEFAULT_LIMITS[f.key];
-  const shown = Array.isArray(d) ? (d.length ? d.join(',') : 'none') : String(d);
-  return `  ${`${f.flag} ${f.kind === 'list' ? 'A,B' : 'N'}`.padEnd(34)} ${f.key} (default ${shown})`;
-}).join('\n');
+import { flagName, flagValue, LIMIT_USAGE, takeLimitFlag, wholeArg } from './limit-args.js';
+import type { HubLimits } from './limits.js';
 
 export const USAGE = `usage: wtt hub [--host HOST] [--port PORT] [--data DIR] [--auth required|legacy] [--rate-limit N] [limits]
   --host        address to bind (default WTT_HUB_HOST or 127.0.0.1)
@@ -22,7 +17,7 @@ export const USAGE = `usage: wtt hub [--host HOST] [--port PORT] [--data DIR] [-
   --auth        required (default): agent calls need the agent token; legacy: trust agent_id/sender_id
   --rate-limit  requests per minute per agent, 0 = off (default 6000)
 limits (docs/hub.md, "Every limit"; a list flag may be repeated, '' empties it):
-${limitUsage}
+${LIMIT_USAGE}
 `;
 
 export interface HubArgs {
@@ -39,22 +34,15 @@ export function parseHubArgs(argv: readonly string[]): HubArgs {
   const out: HubArgs = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
-    const eq = arg.indexOf('=');
-    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const flag = flagName(arg);
     const value = (): string => {
-      if (arg.startsWith('--') && eq > 0) return arg.slice(eq + 1);
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    const whole = (name: string, v: string, max: number): number => {
-      const n = Number(v);
-      if (!/^\d+$/.test(v) || n > max) throw new Error(`${name} must be a whole number from 0 to ${max}, got '${v}'`);
-      return n;
+      const v = flagValue(argv, i);
+      i = v.last;
+      return v.value;
     };
     switch (flag) {
       case '--host': out.host = value(); break;
-      case '--port': out.port = whole('--port', value(), 65535); break;
+      case '--port': out.port = wholeArg('--port', value(), 65535); break;
       case '--data': out.data = value(); break;
       case '--auth': {
         const v = value();
@@ -62,20 +50,11 @@ export function parseHubArgs(argv: readonly string[]): HubArgs {
         out.auth = v;
         break;
       }
-      case '--rate-limit': out.rateLimit = whole('--rate-limit', value(), 1_000_000_000); break;
+      case '--rate-limit': out.rateLimit = wholeArg('--rate-limit', value(), 1_000_000_000); break;
       default: {
-        const lf = LIMIT_FLAGS.find((f) => f.flag === flag);
-        if (!lf) throw new Error(`unknown argument '${arg}'`);
-        const v = value();
-        const limits = (out.limits ??= {}) as Record<string, unknown>;
-        if (lf.kind === 'list') {
-          const items = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
-          limits[lf.key] = [...((limits[lf.key] as string[] | undefined) ?? []), ...items];
-        } else {
-          const n = whole(flag, v, Number.MAX_SAFE_INTEGER);
-          if (n < (lf.min ?? 1)) throw new Error(`${flag} must be at least ${lf.min ?? 1}, got '${v}'`);
-          limits[lf.key] = n;
-        }
+        const last = takeLimitFlag(argv, i, (out.limits ??= {}));
+        if (last === undefined) throw new Error(`unknown argument '${arg}'`);
+        i = last;
       }
     }
   }

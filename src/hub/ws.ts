@@ -5,14 +5,14 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { AgentId, parseClientFrame, PONG, TopicCreateBody, type ClientAction } from '../protocol/index.js';
+import { AgentId, PING, PONG } from '../protocol/index.js';
 import { WS_CLOSE, type Connection } from './connections.js';
 import type { HubContext } from './context.js';
 import { HubError } from './core.js';
 import type { HubErrorCode } from './errors.js';
-import { describeIssues } from './http.js';
 import { depthMessage, jsonDepth, requestIdOf } from './json-guard.js';
-import { DEFAULT_POLL_LIMIT, history, MAX_POLL_LIMIT, p2p, publish } from './ops.js';
+import { areaRefusal, PagedAnswer, protocolReason } from './ws-actions.js';
+import { frameSchema } from './ws-core-actions.js';
 import { TokenBucket } from './rate-limit.js';
 
 export { WS_CLOSE } from './connections.js';
@@ -104,50 +104,62 @@ const tooManySockets = (agentId: string, max: number): string =>
   `too many sockets for agent ${agentId} (limit ${max}, maxSocketsPerAgent)`.slice(0, 120);
 
 function onText(ctx: HubContext, conn: Connection, text: string, seen: { request_id?: string | undefined }, authenticated: () => void): void {
-  if (text !== 'ping' && text !== 'pong' && jsonDepth(text, ctx.limits.maxJsonDepth) > ctx.limits.maxJsonDepth) {
-    reply(ctx, conn.socket, { request_id: requestIdOf(text), ok: false, error: depthMessage('frame', ctx.limits.maxJsonDepth), status: 400, code: 'json_too_deep' });
-    return;
-  }
-  const area = areaAction(ctx, conn.agentId, text);
-  if (area) {
-    seen.request_id = area.request_id;
-    perform(ctx, conn, area.request_id, area.frame, area.run);
-    return;
-  }
-  const parsed = parseClientFrame(text);
-  if (parsed.kind === 'ping') {
+  if (text === PING) {
     ctx.conns.sendText(conn.socket, PONG);
     return;
   }
-  if (parsed.kind === 'pong') return;
-  if (parsed.kind === 'invalid') {
-    reply(ctx, conn.socket, { request_id: parsed.request_id, ok: false, error: parsed.reason, code: 'validation_failed' });
+  if (text === PONG) return;
+  if (jsonDepth(text, ctx.limits.maxJsonDepth) > ctx.limits.maxJsonDepth) {
+    reply(ctx, conn.socket, { request_id: requestIdOf(text), ok: false, error: depthMessage('frame', ctx.limits.maxJsonDepth), status: 400, code: 'json_too_deep' });
     return;
   }
-  const action = parsed.action;
-  const request_id = action.request_id;
+  const frame = frameObject(text);
+  if (typeof frame === 'string') {
+    reply(ctx, conn.socket, { ok: false, error: frame, code: 'validation_failed' });
+    return;
+  }
+  const request_id = typeof frame.request_id === 'string' ? frame.request_id : undefined;
+  const invalid = (reason: string): void => reply(ctx, conn.socket, { request_id, ok: false, error: reason, code: 'validation_failed' });
+  // Android's stale doc says {"type":"auth"}; accept it as the auth action.
+  if (frame.action === undefined && frame.type === 'auth') frame.action = 'auth';
+  if (typeof frame.action !== 'string') return invalid('frame has no action');
+  if (frame.action === 'auth') {
+    const auth = AUTH_FRAME.safeParse(frame);
+    if (!auth.success) return invalid(protocolReason('auth', auth.error));
+    seen.request_id = auth.data.request_id;
+    onAuth(ctx, conn, auth.data.token, auth.data.request_id, authenticated);
+    return;
+  }
+  const action = ctx.wsActions.get(frame.action);
+  if (!action) return invalid(`unknown action '${frame.action}'`);
+  if (action.kind === 'protocol') {
+    // The core's frames are checked on arrival, as the original hub does (§4.4).
+    const r = action.schema.safeParse(frame);
+    if (!r.success) return invalid(protocolReason(action.name, r.error));
+    seen.request_id = request_id;
+    perform(ctx, conn, request_id, frame, () => action.run(conn.agentId, r.data));
+    return;
+  }
   seen.request_id = request_id;
-  if (action.action === 'auth') {
-    onAuth(ctx, conn, action.token, request_id, authenticated);
-    return;
-  }
-  perform(ctx, conn, request_id, action as Record<string, unknown>, () => runAction(ctx, conn.agentId, action));
+  perform(ctx, conn, request_id, frame, () => {
+    const r = action.schema.safeParse(frame);
+    if (!r.success) throw areaRefusal(action.name, r.error);
+    return action.run(conn.agentId, r.data);
+  });
 }
 
-/** An area's action (src/hub/ws-actions.ts) named by this frame, with the frame, if it is one. */
-function areaAction(ctx: HubContext, agentId: string, text: string): { frame: Record<string, unknown>; request_id: string | undefined; run: () => unknown } | undefined {
-  if (ctx.wsActions.names.length === 0 || !text.startsWith('{')) return undefined;
+const AUTH_FRAME = frameSchema('auth');
+
+/** The frame as a JSON object, or why it is not one. */
+function frameObject(text: string): Record<string, unknown> | string {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    return undefined;
+    return 'frame is not JSON';
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
-  const frame = raw as Record<string, unknown>;
-  const runner = ctx.wsActions.get(frame.action);
-  if (!runner) return undefined;
-  return { frame, request_id: typeof frame.request_id === 'string' ? frame.request_id : undefined, run: () => runner(agentId, frame) };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'frame is not a JSON object';
+  return raw as Record<string, unknown>;
 }
 
 /** Runs an action of an authenticated socket (core or area): act-as check, rate limit, one `action_result`. */
@@ -171,7 +183,7 @@ function perform(ctx: HubContext, conn: Connection, request_id: string | undefin
       }
     }
     const data = run();
-    if (data instanceof Paged) reply(ctx, conn.socket, { request_id, ok: true, data: data.items, truncated: true, omitted: data.omitted });
+    if (data instanceof PagedAnswer) reply(ctx, conn.socket, { request_id, ok: true, data: data.items, truncated: true, omitted: data.omitted });
     else reply(ctx, conn.socket, { request_id, ok: true, data });
   } catch (err) {
     if (err instanceof HubError) {
@@ -209,78 +221,6 @@ function onAuth(ctx: HubContext, conn: Connection, token: string, request_id: st
     ok: true,
     data: { authenticated: true, agent_id: conn.agentId, agent_display_name: profile?.display_name ?? conn.agentId },
   });
-}
-
-function runAction(ctx: HubContext, agentId: string, a: Exclude<ClientAction, { action: 'auth' }>): unknown {
-  switch (a.action) {
-    case 'list':
-      return ctx.topics.listPublic(a.limit ?? 100, agentId);
-    case 'find':
-      return ctx.topics.search(a.query.trim(), 100, agentId);
-    case 'join':
-      return ctx.topics.join(a.topic_id, agentId);
-    case 'leave':
-      return ctx.topics.leave(a.topic_id, agentId);
-    case 'subscribed':
-      return ctx.topics.subscribed(agentId, 1000);
-    case 'detail':
-      return ctx.topics.visible(a.topic_id, agentId);
-    case 'publish': {
-      const metadata = (a as Record<string, unknown>).metadata;
-      return publish(ctx, agentId, {
-        topic_id: a.topic_id,
-        content: a.content,
-        content_type: a.content_type,
-        semantic_type: a.semantic_type,
-        reply_to: a.reply_to,
-        encrypted: a.encrypted,
-        metadata: typeof metadata === 'string' || (typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata)) ? (metadata as Record<string, unknown> | string) : null,
-      });
-    }
-    case 'poll': {
-      const limit = a.limit ?? DEFAULT_POLL_LIMIT;
-      if (limit > MAX_POLL_LIMIT) throw new HubError(422, `limit must be a whole number from 1 to ${MAX_POLL_LIMIT}, got ${limit}`);
-      return ctx.messages.poll(agentId, limit);
-    }
-    case 'p2p': {
-      const target = a.target_agent_id ?? a.target_id;
-      if (!target) throw new HubError(422, 'p2p: target_agent_id (or target_id) is required');
-      return p2p(ctx, agentId, { target, content: a.content, encrypted: a.encrypted });
-    }
-    case 'history': {
-      const page = history(ctx, agentId, a.topic_id, { limit: a.limit ?? 100, offset: 0, before: a.before_id, after: a.after_id });
-      return page.omitted > 0 ? new Paged(page.messages, page.omitted) : page.messages;
-    }
-    case 'typing': {
-      const topic = ctx.topics.get(a.topic_id);
-      if (!topic) throw new HubError(404, `topic ${a.topic_id} not found`);
-      if (!ctx.topics.isMember(a.topic_id, agentId)) throw new HubError(403, `agent ${agentId} is not a member of topic ${a.topic_id}`);
-      const others = ctx.topics.members(a.topic_id).filter((m) => m !== agentId);
-      ctx.conns.send(others, {
-        type: 'typing',
-        topic_id: a.topic_id,
-        agent_id: agentId,
-        agent_display_name: ctx.agents.get(agentId)?.display_name ?? null,
-        state: a.state,
-        ttl_ms: a.ttl_ms ?? 6000,
-        ts: ctx.clock.iso(),
-      });
-      return { ok: true, topic_id: a.topic_id, state: a.state };
-    }
-    case 'create': {
-      const body = TopicCreateBody.safeParse(a);
-      if (!body.success) throw new HubError(422, describeIssues(body.error, 'create'));
-      return ctx.topics.createByAgent(agentId, body.data);
-    }
-  }
-}
-
-/** An action's list answer cut at `maxResponseBytes`: the result frame carries `truncated` and `omitted` beside `data`. */
-class Paged {
-  constructor(
-    readonly items: unknown[],
-    readonly omitted: number,
-  ) {}
 }
 
 function reply(

@@ -1,7 +1,7 @@
 /**
  * zod route schemas for fastify: a type provider (`req.body`, `req.query`, `req.params` typed from
  * the route's zod schemas) and the validator compiler that runs them. A failure answers 422 naming
- * the field exactly as `parse()` does (`body.name: …`, `query.limit: …`, `path.topic_id: …`); the
+ * the field (`body.name: …`, `query.limit: …`, `path.topic_id: …`, see `describeIssues`); the
  * parsed value (with defaults and transforms) replaces the raw one. An absent body is `{}`.
  *
  *   scope.withTypeProvider<ZodTypeProvider>().post('/x', { schema: { body: XBody } }, async (req) => req.body.field)

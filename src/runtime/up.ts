@@ -9,6 +9,8 @@ import { DEFAULTS, deriveWsUrl, loadConfig, localHubUrl, loopbackWsProblem, type
 import { WttError } from '../errors.js';
 import { closeLogger, createLogger, type Logger } from '../log.js';
 import { acquireInstanceLock, type InstanceLock } from './lock.js';
+import { takeLimitFlag, LIMIT_USAGE } from '../hub/limit-args.js';
+import { resolveLimits, type HubLimits } from '../hub/limits.js';
 import type { Message } from '../protocol/index.js';
 import type { ConnectionStatus } from '../../machines/connection.machine.js';
 import { controlSocketPath, daemonAnswers } from './control.js';
@@ -19,20 +21,25 @@ import { startLiveState, type LiveState } from '../inspect/live.js';
 /** When the daemon's log file opens: after start-up, whose first lines wait in memory (src/log.ts). */
 export const LOG_FILE_OPEN_AFTER_MS = 2_000;
 
-export const UP_USAGE = `usage: wtt up [--no-hub] [--json] [--inspect[=ws://127.0.0.1:PORT]]
+export const UP_USAGE = `usage: wtt up [--no-hub] [--json] [--inspect[=ws://127.0.0.1:PORT]] [hub limits]
 
 Runs the main job: the embedded local WTT hub on WTT_HUB_HOST:WTT_HUB_PORT (default 127.0.0.1:8787,
 data in <state dir>/hub) unless WTT_API_URL names another server or --no-hub is given; registers this
 agent if WTT_AGENT_ID is empty (written to <skill dir>/.env); then stays connected, printing every
 message once (--json: one JSON line per message). --inspect sends the actor system's events to a
 Stately inspector on loopback (default ws://127.0.0.1:8080; also WTT_INSPECT). The status page's URL
-is printed at start (WTT_STATUS_PORT). Ctrl-C or SIGTERM stops it cleanly.`;
+is printed at start (WTT_STATUS_PORT). Ctrl-C or SIGTERM stops it cleanly.
+hub limits, passed to the embedded hub as \`wtt hub\` takes them (docs/hub.md, "Every limit"; a list
+flag may be repeated):
+${LIMIT_USAGE}`;
 
 interface UpFlags {
   hub: boolean;
   json: boolean;
   /** `--inspect[=URL]`: the Stately inspector's WebSocket (wins over WTT_INSPECT). */
   inspect?: string | undefined;
+  /** Limits for the embedded hub (`--max-response-bytes N`, …: every flag of `LIMIT_FLAGS`). */
+  hubLimits?: Partial<HubLimits> | undefined;
 }
 
 /** `--inspect` → the default URL; `--inspect=URL` → URL (checked to be loopback when the daemon starts). */
@@ -49,12 +56,32 @@ export function inspectFlag(a: string): string | undefined {
 
 export function parseUpArgs(argv: readonly string[]): UpFlags {
   const flags: UpFlags = { hub: true, json: false };
-  for (const a of argv) {
+  const limits: Partial<HubLimits> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
     const inspect = inspectFlag(a);
     if (inspect) flags.inspect = inspect;
     else if (a === '--no-hub') flags.hub = false;
     else if (a === '--json') flags.json = true;
-    else throw new WttError('WTT_ERR_USAGE', { message: `unknown option '${a}'` });
+    else {
+      let last: number | undefined;
+      try {
+        last = takeLimitFlag(argv, i, limits);
+      } catch (e) {
+        throw new WttError('WTT_ERR_USAGE', { message: (e as Error).message });
+      }
+      if (last === undefined) throw new WttError('WTT_ERR_USAGE', { message: `unknown option '${a}'` });
+      i = last;
+    }
+  }
+  if (Object.keys(limits).length > 0) {
+    if (!flags.hub) throw new WttError('WTT_ERR_USAGE', { message: `--no-hub starts no hub, so ${Object.keys(limits).join(', ')} would do nothing: drop one or the other` });
+    try {
+      resolveLimits(limits);
+    } catch (e) {
+      throw new WttError('WTT_ERR_USAGE', { message: (e as Error).message });
+    }
+    flags.hubLimits = limits;
   }
   return flags;
 }
@@ -92,9 +119,9 @@ async function isWttHub(url: string): Promise<boolean> {
   }
 }
 
-async function startHub(config: Readonly<Config>, log: Logger): Promise<RunningHub> {
+async function startHub(config: Readonly<Config>, log: Logger, limits: Partial<HubLimits> | undefined): Promise<RunningHub> {
   const { buildHub } = await import('../hub/index.js');
-  const hub = await buildHub({ dataDir: join(config.stateDir, 'hub'), logger: log.child({}, { level: 'warn' }) });
+  const hub = await buildHub({ dataDir: join(config.stateDir, 'hub'), logger: log.child({}, { level: 'warn' }), ...(limits ? { limits } : {}) });
   try {
     const { port } = await hub.listen({ host: config.hubHost, port: config.hubPort });
     return { url: localHubUrl(config.hubHost, port), close: () => hub.close(), knows: (id) => hub.core.auth.agentExists(id) };
@@ -110,6 +137,10 @@ async function startHub(config: Readonly<Config>, log: Logger): Promise<RunningH
     throw e;
   }
 }
+
+/** Said when limits were given but this process runs no hub to apply them to. */
+const ignored = (flags: DaemonFlags): string =>
+  flags.hubLimits ? ` (hub limits ${Object.keys(flags.hubLimits).join(', ')} not applied: this process runs no hub)` : '';
 
 function withServer(config: Readonly<Config>, url: string): Readonly<Config> {
   return Object.freeze({ ...config, apiUrl: url, wsUrl: deriveWsUrl(url) });
@@ -134,6 +165,8 @@ export interface DaemonFlags {
   hub: boolean;
   json: boolean;
   inspect?: string | undefined;
+  /** Limits for the embedded hub; ignored (and said so) when no hub is started here. */
+  hubLimits?: Partial<HubLimits> | undefined;
 }
 
 /** `wtt up` and `wtt daemon`: the actor system (with the embedded hub unless `hub` is false). */
@@ -179,11 +212,11 @@ export async function runDaemon(name: 'up' | 'daemon', flags: DaemonFlags, initi
   };
   try {
     if (flags.hub && config.apiUrlIsLocalHub) {
-      hub = await startHub(config, log);
+      hub = await startHub(config, log, flags.hubLimits);
       config = withServer(config, hub.url);
-      out(hub.knows ? `hub: listening on ${hub.url} (data in ${join(config.stateDir, 'hub')})` : `hub: using the wtt hub already running on ${hub.url}`);
+      out(hub.knows ? `hub: listening on ${hub.url} (data in ${join(config.stateDir, 'hub')})` : `hub: using the wtt hub already running on ${hub.url}${ignored(flags)}`);
     } else {
-      out(`hub: not started; using ${config.apiUrl}`);
+      out(`hub: not started; using ${config.apiUrl}${ignored(flags)}`);
     }
     config = startingIdentity(config, out, hub);
     const { createRuntime } = await import('./system.js');

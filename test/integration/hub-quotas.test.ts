@@ -89,6 +89,40 @@ describe('hub response size and memory quotas', () => {
     expect(exp.body.content).not.toContain('0000:');
   });
 
+  it('pages a cut topic export and memory export back with next_before until every message was exported once', async () => {
+    const { a, topic, ids } = await filled(12, 20 * KiB, { limits: { maxResponseBytes: 64 * KiB, memoryMaxBytes: 100 * KiB, memoryMaxFiles: 20 } });
+    const numbers = (content: string) => [...content.matchAll(/(\d{4}):x/g)].map((m) => Number(m[1]));
+    const exported: number[] = [];
+    let before: string | undefined;
+    for (let i = 0; i < 12; i++) {
+      const r = await api(h!.url, `/export/topic/${topic}?limit=12${before ? `&before=${before}` : ''}`, { token: a.agent_token });
+      expect(r.status).toBe(200);
+      expect(r.body.count).toBeGreaterThan(0);
+      exported.unshift(...numbers(r.body.content as string));
+      if (!r.body.truncated) break;
+      expect(r.body.next_before).toBe(ids[12 - exported.length]);
+      before = r.body.next_before as string;
+    }
+    expect(exported).toEqual(ids.map((_, i) => i));
+    // The memory export (cut at memoryMaxBytes, which also bounds the agent's whole directory) offers
+    // the same cursor: read each page, then export the next over it.
+    const written: number[] = [];
+    before = undefined;
+    for (let i = 0; i < 12; i++) {
+      const r = await api(h!.url, '/memory/recall/export', { body: { topic_id: topic, target_path: 'part.md', limit: 12, ...(before ? { before } : {}) }, token: a.agent_token });
+      expect(r.status).toBe(200);
+      const read = await api(h!.url, `/memory/recall/read?target_path=part.md&tail_lines=1000`, { token: a.agent_token });
+      written.unshift(...numbers(read.body.content as string));
+      if (!r.body.truncated) break;
+      expect(r.body.next_before).toBeTruthy();
+      before = r.body.next_before as string;
+    }
+    expect(written).toEqual(ids.map((_, i) => i));
+    // An unknown cursor is a 404 naming it.
+    const bad = await api(h!.url, `/export/topic/${topic}?before=nope`, { token: a.agent_token });
+    expect(bad).toMatchObject({ status: 404 });
+  });
+
   it('refuses a memory export past memoryMaxFiles or memoryMaxBytes with 413 naming the limit; overwriting stays possible', async () => {
     const { a, topic } = await filled(3, 2 * KiB, { limits: { memoryMaxFiles: 2, memoryMaxBytes: 16 * KiB } });
     const exp = (path: string, limit = 3) => api(h!.url, '/memory/recall/export', { body: { topic_id: topic, target_path: path, limit }, token: a.agent_token });

@@ -241,7 +241,13 @@ describe('hub tasks', () => {
     await patch(alice, t.id, { progress: 40 });
     const p = (await api(h.url, '/tasks/progress', { token: alice.agent_token })).body;
     expect(p).toEqual({ [t.id]: 40, [u.id]: 0 });
-    expect((await patch(alice, t.id, { progress: 140 })).status).toBe(422);
+    const over = await patch(alice, t.id, { progress: 140 });
+    expect(over.status).toBe(422);
+    expect(over.body.detail).toMatch(/^body\.progress: /);
+    // The protocol's fields are told first, as before the route declared one schema for both.
+    const both = await patch(alice, t.id, { priority: 'high', progress: 140 });
+    expect(both).toMatchObject({ status: 422, body: { code: 'validation_failed' } });
+    expect(both.body.detail).toMatch(/^body\.priority: /);
   });
 
   it('keeps tasks, topics, pipelines and edges when the hub restarts on the same data dir', async () => {

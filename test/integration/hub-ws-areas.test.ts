@@ -1,6 +1,7 @@
 /** A feature area adds its own WebSocket actions through `core.ws.action` and they behave like the core's. */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { WS_ACTIONS } from '../../src/protocol/index.js';
 import { DEFAULT_AREAS, HubError, type HubArea } from '../../src/hub/index.js';
 import { openWs, registerAgent, startHub, useHub } from '../helpers/hub.js';
 
@@ -38,6 +39,19 @@ describe('hub WS actions from areas', () => {
     const anon = await fx.ws(bob, { auth: false });
     expect(await anon.request({ action: 'echo', text: 'x' })).toMatchObject({ ok: false, code: 'unauthenticated' });
     expect(await anon.request({ action: 'nope' })).toMatchObject({ ok: false, error: "unknown action 'nope'" });
+  });
+});
+
+describe('hub WS core actions', () => {
+  const fx = useHub(['carol']);
+
+  it('registers every protocol action in the registry: none is unknown, each validates its frame', async () => {
+    const [carol] = fx.agents;
+    const ws = await fx.ws(carol);
+    for (const action of WS_ACTIONS.filter((a) => a !== 'auth')) {
+      const r = await ws.request({ action, limit: 'x', topic_id: 7, query: 7, content: 7, state: 'x', name: 7 });
+      expect(String(r.error ?? ''), action).not.toMatch(/unknown action/);
+    }
   });
 });
 

@@ -16,7 +16,15 @@ const Query = z.looseObject({
   format: z.string().max(20).optional().default('md'),
   limit: intParam('limit', EXPORT_DEFAULT_LIMIT, 1, EXPORT_MAX_LIMIT),
   agent_id: z.string().min(1).max(200).optional(),
+  /** Only messages older than this one (an id, or an ISO time): the `next_before` of a cut answer. */
+  before: z.string().min(1).max(200).optional(),
 });
+
+/** What a cut export answer adds: `truncated`, `omitted`, and `next_before`, the cursor to the older messages. */
+export function cutAt(lines: readonly { id?: string | undefined }[], omitted: number): { truncated?: true; omitted?: number; next_before?: string } {
+  const first = lines[0]?.id;
+  return omitted > 0 ? { truncated: true, omitted, ...(first ? { next_before: first } : {}) } : {};
+}
 
 export function exportRoutes(core: HubCore): void {
   core.app.withTypeProvider<ZodTypeProvider>().get('/export/topic/:topic_id', { schema: { params: Params, querystring: Query } }, async (req) => {
@@ -28,8 +36,9 @@ export function exportRoutes(core: HubCore): void {
     }
     if (format !== 'md' && format !== 'markdown') throw new HubError(400, `query.format: unknown format '${q.format}' (use md)`);
     const topic = readableTopic(core, topic_id, whoIs(core, req, q.agent_id));
-    // Cut at maxResponseBytes: the newest messages that fit; `truncated`/`omitted` say how many were left out.
-    const { messages: lines, omitted } = core.messages.historyPage(topic.id, q.limit, core.limits.maxResponseBytes);
-    return { content: timelineMarkdown(topic, lines), format: 'md', topic_id: topic.id, count: lines.length, ...(omitted > 0 ? { truncated: true, omitted } : {}) };
+    // Cut at maxResponseBytes: the newest messages that fit; `truncated`/`omitted` say how many were
+    // left out and `next_before` where to read on (`?before=<next_before>` exports the older ones).
+    const { messages: lines, omitted } = core.messages.historyPage(topic.id, q.limit, core.limits.maxResponseBytes, q.before);
+    return { content: timelineMarkdown(topic, lines), format: 'md', topic_id: topic.id, count: lines.length, ...cutAt(lines, omitted) };
   });
 }

@@ -13,6 +13,7 @@ import { MemoryExportBody, MemoryReadQuery } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
 import type { ZodTypeProvider } from '../zod-schemas.js';
 import { whoIs } from '../caller.js';
+import { cutAt } from './export.routes.js';
 import { distilledMarkdown, readableTopic, timelineMarkdown } from './history.js';
 import { assertRoom } from './memory-quota.js';
 import { closeSync, onPath, openForRead, openForWrite, resolveUnder } from './safe-path.js';
@@ -24,7 +25,11 @@ export const LEGACY_MEMORY_DIR = '@legacy';
 export const MEMORY_READ_MAX_BYTES = 4 * 1024 * 1024;
 
 const agentField = { agent_id: z.string().min(1).max(200).optional() };
-const ExportBody = MemoryExportBody.extend(agentField);
+const ExportBody = MemoryExportBody.extend({
+  ...agentField,
+  /** Only messages older than this one (an id, or an ISO time): the `next_before` of a cut export. */
+  before: z.string().min(1).max(200).optional(),
+});
 const ReadQuery = MemoryReadQuery.extend(agentField);
 
 /** A directory name for an agent id: itself when harmless, else a hash. */
@@ -54,7 +59,7 @@ export function memoryRoutes(core: HubCore): void {
     const root = memoryRoot(core.dataDir, agent);
     const target = resolveUnder(root, body.target_path ?? 'memory/recall-memory.md');
     // Never more than the quota is loaded: the newest messages that fit in memoryMaxBytes.
-    const { messages: lines, omitted } = core.messages.historyPage(topic.id, body.limit, core.limits.memoryMaxBytes);
+    const { messages: lines, omitted } = core.messages.historyPage(topic.id, body.limit, core.limits.memoryMaxBytes, body.before);
     const content = body.mode === 'distilled' ? distilledMarkdown(topic, lines) : timelineMarkdown(topic, lines);
     onPath(() => assertRoom(root, target.abs, Buffer.byteLength(content, 'utf8'), { maxFiles: core.limits.memoryMaxFiles, maxBytes: core.limits.memoryMaxBytes }));
     const fd = openForWrite(root, target);
@@ -65,7 +70,7 @@ export function memoryRoutes(core: HubCore): void {
     }
     return {
       ok: true, path: target.shown, target_path: target.shown, count: lines.length, mode: body.mode, topic_id: topic.id,
-      ...(omitted > 0 ? { truncated: true, omitted } : {}),
+      ...cutAt(lines, omitted),
     };
   });
 

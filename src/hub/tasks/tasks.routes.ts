@@ -15,7 +15,7 @@ import {
   type TaskStatus,
 } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
-import { intParam, parse } from '../http.js';
+import { intParam } from '../http.js';
 import type { ZodTypeProvider } from '../zod-schemas.js';
 import { assertParticipant, canSee, whoIs, whoIsNamed } from './access.js';
 import type { TaskRecord } from './repo.js';
@@ -40,7 +40,7 @@ const ListQuery = TaskListQuery.extend({
   agent_id: z.string().min(1).max(200).optional(),
   limit: intParam('limit', DEFAULT_TASK_LIMIT, 1, MAX_TASK_LIMIT),
 });
-const ChatBody = TaskChatSendBody.extend({ sender_id: z.string().min(1).max(200).optional() });
+const ChatBody = TaskChatSendBody.extend({ sender_id: z.string().min(1).max(200).optional(), sender_type: SenderType.optional() });
 const GraphQuery = z.looseObject({
   pipeline_id: z.string().min(1).max(200).optional(),
   agent_id: z.string().min(1).max(200).optional(),
@@ -52,6 +52,21 @@ const DeleteQuery = z.looseObject({
 });
 /** Our extension to PATCH: `progress` 0–100, shown by GET /tasks/progress while the task runs. */
 const ProgressField = z.looseObject({ progress: z.coerce.number().int().min(0).max(100).optional() });
+
+/**
+ * PATCH's body read two ways: the protocol's fields (`TaskPatchBody`) and our `progress`; the
+ * protocol's problems are told first, as one parse after the other would.
+ */
+const PatchBody = z.unknown().transform((raw, ctx): { body: z.output<typeof TaskPatchBody>; progress: number | undefined } => {
+  const body = TaskPatchBody.safeParse(raw);
+  const extra = body.success ? ProgressField.safeParse(raw) : undefined;
+  const failed = !body.success ? body.error : extra && !extra.success ? extra.error : undefined;
+  if (failed || !body.success || !extra?.success) {
+    for (const issue of failed?.issues ?? []) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    return z.NEVER;
+  }
+  return { body: body.data, progress: extra.data.progress };
+});
 
 /** `status=doing` or `status=todo,doing` (aliases accepted). */
 function statusFilter(raw: string | undefined): TaskStatus[] | undefined {
@@ -125,11 +140,10 @@ export function taskRoutes(core: HubCore, svc: TaskService): void {
     return svc.visible(id, whoIs(core, req, q.agent_id));
   });
 
-  app.patch('/tasks/:id', async (req) => {
-    const { id } = parse(IdParams, req.params, 'path');
-    const q = parse(AgentQuery, req.query, 'query');
-    const body = parse(TaskPatchBody, req.body);
-    const { progress } = parse(ProgressField, req.body);
+  app.patch('/tasks/:id', { schema: { params: IdParams, querystring: AgentQuery, body: PatchBody } }, async (req) => {
+    const { id } = req.params;
+    const q = req.query;
+    const { body, progress } = req.body;
     const fields: TaskFieldChanges = {};
     for (const k of PATCHABLE_FIELDS) {
       const v = body[k];
@@ -194,7 +208,7 @@ export function taskRoutes(core: HubCore, svc: TaskService): void {
     const task = svc.require(id);
     assertParticipant(core, task, caller, 'chat in');
     if (!task.topic_id || !core.topics.get(task.topic_id)) throw new HubError(409, `task ${id} has no topic (it was deleted)`);
-    const senderType = parse(SenderType.optional(), body.sender_type, 'body.sender_type') ?? 'agent';
+    const senderType = body.sender_type ?? 'agent';
     if (senderType === 'system') throw new HubError(422, 'body.sender_type: system messages are the hub\'s own; use human or agent');
     if (!core.topics.isMember(task.topic_id, caller)) core.topics.addMember(task.topic_id, caller, 'member');
     const message = core.messages.post({
