@@ -119,6 +119,8 @@ export async function stage({ name, rate = 30, env = {}, stateDir } = {}) {
     gateway,
     ledger,
     counts,
+    /** The daemon's agent. */
+    agent: me,
     stateDir,
     /** SIGKILL the hub (it is thawed first if frozen). */
     async killHub() {
@@ -151,6 +153,8 @@ export async function stage({ name, rate = 30, env = {}, stateDir } = {}) {
       await sleep(1_000);
       stopping = true;
       const c = ledger.counts;
+      let unacked = 0;
+      for (const k of ledger.delivered.keys()) if (!ledger.sent.has(k)) unacked++;
       const tail = daemon.stderr().slice(-2000);
       await daemon.stop();
       await gateway.close();
@@ -164,6 +168,8 @@ export async function stage({ name, rate = 30, env = {}, stateDir } = {}) {
         publish_attempts: publisher.stats.attempted,
         publish_failed: publisher.stats.failed,
         publisher_reconnects: publisher.stats.reconnects,
+        // Published but not acknowledged (the hub went away before answering), and delivered anyway.
+        delivered_unacknowledged: unacked,
         publish_s: Math.round(publishMs / 100) / 10,
         drain_s: Math.round(drainedMs / 100) / 10,
         ...(crashes.length ? { crashes } : {}),
