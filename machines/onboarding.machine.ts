@@ -13,10 +13,10 @@
  * Notable moments are `emit`ted for the caller to log or print.
  */
 import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
-import { requestClaimCode, type ClaimCodeInput, type IssuedClaimCode } from '../src/onboarding/claim-code.js';
-import { registerAgent, type RegisterInput, type RegisteredIdentity } from '../src/onboarding/register.js';
-import { detectRoute, type DetectedRoute, type RouteDetectInput, type RouteDetection } from '../src/onboarding/route-detect.js';
-import { saveEnv, type SaveEnvInput } from '../src/onboarding/save-env.js';
+import type { ClaimCodeInput, IssuedClaimCode } from '../src/onboarding/claim-code.js';
+import type { RegisterInput, RegisteredIdentity } from '../src/onboarding/register.js';
+import type { DetectedRoute, RouteDetectInput, RouteDetection } from '../src/onboarding/route-detect.js';
+import type { SaveEnvInput } from '../src/onboarding/save-env.js';
 import type { Secret } from '../src/onboarding/secret.js';
 import type { UpsertResult } from '../src/env-file.js';
 import { isWttError, type WttErrorCode } from '../src/errors.js';
@@ -113,6 +113,10 @@ const NO_AGENT_REASON = 'no agent id yet: register first (wtt config auto)';
 const routeUpdates = (r: DetectedRoute): Record<string, string> =>
   r.targets.length > 1 ? { WTT_IM_CHANNEL: r.channel, WTT_IM_TARGETS: r.targets.join(',') } : { WTT_IM_CHANNEL: r.channel, WTT_IM_TARGET: r.targets[0] ?? '' };
 
+function notProvided(name: string): never {
+  throw new Error(`onboarding actor '${name}' was not provided (use onboardingLogic from src/onboarding/logic.ts)`);
+}
+
 export const onboardingMachine = setup({
   types: {
     input: {} as OnboardingInput,
@@ -120,11 +124,13 @@ export const onboardingMachine = setup({
     events: {} as OnboardingEvent,
     emitted: {} as OnboardingEmitted,
   },
+  // The machine does no I/O: the real actors (HTTP, the .env file, the OpenClaw store) are given
+  // by src/onboarding/logic.ts (`onboardingLogic`), fakes by the tests. Unprovided, each one fails.
   actors: {
-    register: fromPromise<RegisteredIdentity, RegisterInput>(({ input, signal }) => registerAgent(input, signal)),
-    saveEnv: fromPromise<UpsertResult, SaveEnvInput>(({ input }) => saveEnv(input)),
-    detectRoute: fromPromise<RouteDetection, RouteDetectInput>(async ({ input }) => detectRoute(input)),
-    requestClaimCode: fromPromise<IssuedClaimCode, ClaimCodeInput>(({ input, signal }) => requestClaimCode(input, signal)),
+    register: fromPromise<RegisteredIdentity, RegisterInput>(async () => notProvided('register')),
+    saveEnv: fromPromise<UpsertResult, SaveEnvInput>(async () => notProvided('saveEnv')),
+    detectRoute: fromPromise<RouteDetection, RouteDetectInput>(async () => notProvided('detectRoute')),
+    requestClaimCode: fromPromise<IssuedClaimCode, ClaimCodeInput>(async () => notProvided('requestClaimCode')),
   },
   actions: {
     /** What detection found (a route, or none: then `manual`) and its notes. */

@@ -4,6 +4,7 @@
  * and by the daemon (long-lived: it keeps retrying registration in `fallback`).
  */
 import { createActor, type Actor, type ActorOptions } from 'xstate';
+import { onboardingLogic } from './logic.js';
 import { onboardingMachine, type OnboardingEmitted, type OnboardingInput } from '../../machines/onboarding.machine.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -66,7 +67,7 @@ export interface StartOnboardingOptions {
 /** Creates, wires and starts the onboarding actor (`systemId: 'onboarding'`). Send START to begin. */
 export function startOnboarding(opts: StartOnboardingOptions): OnboardingActor {
   const log = opts.log.child({ systemId: 'onboarding' });
-  const actor = createActor(onboardingMachine, {
+  const actor = createActor(onboardingLogic, {
     input: onboardingInput(opts.config),
     systemId: 'onboarding',
     ...(opts.clock ? { clock: opts.clock } : {}),

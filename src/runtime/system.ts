@@ -18,6 +18,7 @@ import { REPO_ROOT, deriveWsUrl, loadConfig, type Config } from '../config.js';
 import { scrubSecrets, type Logger } from '../log.js';
 import type { Message, ServerFrame } from '../protocol/index.js';
 import { logOnboardingEvent, onboardingInput, type OnboardingActor } from '../onboarding/actor.js';
+import { onboardingLogic } from '../onboarding/logic.js';
 import { commandsLogic } from './commands-actor.js';
 import { controlLogic } from './control-actor.js';
 import { controlSocketPath } from './control.js';
@@ -216,6 +217,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   const routerLog = log.child({ systemId: 'router' });
   const logic = runtimeMachine.provide({
     actors: {
+      onboarding: onboardingLogic,
       connection: wiring.logic,
       ...(tasks ? { taskBucket: tasks.bucketLogic() } : {}),
       router: routerLogic({
