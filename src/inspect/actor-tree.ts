@@ -80,6 +80,12 @@ function chartOf(node: GraphNode): ChartNode {
   return { path, key: node.stateNode.key, edges, children: node.children.map(chartOf) };
 }
 
+/**
+ * Machines that only group other actors (the task buckets, `tasks:<k>`): listed while they hold a
+ * child, so that the page shows the tasks rather than a hundred empty parents.
+ */
+export const GROUPING_MACHINES: ReadonlySet<string> = new Set(['taskBucket']);
+
 export class ActorTree {
   private readonly refs = new Map<string, AnyActorRef>();
   private readonly recent: EventView[] = [];
@@ -108,6 +114,7 @@ export class ActorTree {
       }
       const logic = (ref as { logic?: AnyActorLogic }).logic;
       const machine = isMachine(logic) ? logic : undefined;
+      if (machine && GROUPING_MACHINES.has(machine.id) && Object.keys((snap as { children?: object }).children ?? {}).length === 0) continue;
       if (machine && !this.charts_.has(machine.id)) this.charts_.set(machine.id, chartOf(toDirectedGraph(machine)));
       const parent = (ref as { _parent?: AnyActorRef })._parent?.sessionId ?? null;
       out.push({

@@ -1,5 +1,5 @@
 /** ActorTree: the status page's view of the actor system, from inspection events and live snapshots. */
-import { createActor, createMachine, fromPromise, setup } from 'xstate';
+import { createActor, createMachine, fromPromise, setup, spawnChild, stopChild } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { activePaths, ActorTree, eventLabel } from '../../src/inspect/actor-tree.js';
 
@@ -31,6 +31,25 @@ describe('ActorTree', () => {
     expect(tree.events(3).map((e) => `${e.to}:${e.type}`)).toEqual(['root:STOP', 'worker:xstate.init', 'root:GO']);
     actor.stop();
     expect(tree.actors()).toEqual([]);
+  });
+
+  it('lists a grouping machine (a task bucket) only while it holds a child', () => {
+    const child = createMachine({ id: 'leaf', initial: 'on', states: { on: {} } });
+    const bucket = setup({ actors: { leaf: child } }).createMachine({
+      id: 'taskBucket',
+      on: {
+        ADD: { actions: spawnChild('leaf', { id: 'one', systemId: 'task:one' }) },
+        DROP: { actions: stopChild('one') },
+      },
+    });
+    const tree = new ActorTree();
+    const actor = createActor(bucket, { systemId: 'tasks:0', inspect: tree.observer }).start();
+    expect(tree.actors()).toEqual([]);
+    actor.send({ type: 'ADD' });
+    expect(tree.actors().map((a) => a.id).sort()).toEqual(['task:one', 'tasks:0']);
+    actor.send({ type: 'DROP' });
+    expect(tree.actors()).toEqual([]);
+    actor.stop();
   });
 
   it('draws the machine from its definition, with readable transition labels', () => {
