@@ -8,7 +8,7 @@
  * from the root's context (`onStatus`, `status()`); commands reach the system by event through the
  * `control` child.
  */
-import { createActor, type Actor, type ActorOptions, type AnyActorLogic, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, waitFor, type Actor, type ActorOptions, type AnyActorLogic, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
 import { connectionStatus, sameStatus, type ConnectionActorRef, type ConnectionStatus } from '../../machines/connection.machine.js';
 import { runtimeMachine, type ChildFailure, type RuntimeStatus } from '../../machines/runtime.machine.js';
 import { WttApi } from '../client/api.js';
@@ -423,14 +423,16 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         // Stop taking work, then let each route finish the delivery in flight (bounded), so a
         // clean stop repeats nothing; what was not sent stays in the outbox for the next run.
         send('notifier', { type: 'NOTIFIER.DRAIN' });
-        const deadline = Date.now() + (opts.drainTimeoutMs ?? 5_000);
+        const timeout = opts.drainTimeoutMs ?? 5_000;
         const routeKeys = [...new Set([...routes.primary, ...routes.fallbacks].map((r) => r.key))];
-        const busy = () =>
-          routeKeys.some((k) => {
-            const v = (actor.system.get(`notifier:${k}`) as AnyActorRef | undefined)?.getSnapshot()?.value;
-            return v === 'sending' || v === 'halfOpen';
-          });
-        while (busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        const inFlight = (s: { value?: unknown } | undefined) => s?.value === 'sending' || s?.value === 'halfOpen';
+        // Each route's actor, watched until its send in flight ends (or the bound passes).
+        await Promise.all(
+          routeKeys
+            .map((k) => actor.system.get(`notifier:${k}`) as AnyActorRef | undefined)
+            .filter((r): r is AnyActorRef => r !== undefined)
+            .map((r) => waitFor(r, (s) => !inFlight(s as { value?: unknown }), { timeout }).catch(() => undefined)),
+        );
         actor.stop();
       }
       detachConnection?.();
