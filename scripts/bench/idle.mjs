@@ -1,5 +1,5 @@
 /**
- * rss_idle_mb and start_to_live_ms: the daemon (no hub in process) started 3 times (quick: 2) with a
+ * rss_idle_mb and start_to_live_ms: the daemon (no hub in process) started 3 times (quick: once) with a
  * fresh state dir: start → `live` (median), and its RSS idle live (median). floor = the RSS of a bare
  * `node` process that only keeps a timer.
  *
@@ -26,7 +26,7 @@ export async function idle({ hub, quick }) {
   const starts = [];
   const rss = [];
   const early = [];
-  for (let i = 0; i < (quick ? 2 : 3); i++) {
+  for (let i = 0; i < (quick ? 1 : 3); i++) {
     const daemon = await spawnDaemon({ hubUrl: hub.url, agent: me, stateDir: temp('wtt-bench-idle-'), gateway });
     const live = await daemon.waitState('live');
     starts.push(live - daemon.startedAt);

@@ -1,6 +1,6 @@
 /**
  * recovery_ms: the hub is SIGKILLed and restarted on the same port and data dir 10 times about 7 s
- * apart (quick: 3 times, 4 s apart); each sample is hub listening again → the daemon reports `live`.
+ * apart (quick: 2 times, 3 s apart: still past the flap guard's 2 s stable time); each sample is hub listening again → the daemon reports `live`.
  * The run owns its hub (it is killed), so the runner's hub is not used.
  */
 import { agents, median, quantile, round, say, sleep, spawnDaemon, spawnHub, startGateway, temp, rmrf } from './lib.mjs';
@@ -11,8 +11,8 @@ export async function recovery({ quick }) {
   const gateway = await startGateway();
   const daemon = await spawnDaemon({ hubUrl: hub.url, agent: me, stateDir: temp('wtt-bench-recovery-'), gateway });
   await daemon.waitState('live');
-  const kills = quick ? 3 : 10;
-  const gapMs = quick ? 4_000 : 7_000;
+  const kills = quick ? 2 : 10;
+  const gapMs = quick ? 3_000 : 7_000;
   const samples = [];
   for (let i = 0; i < kills; i++) {
     await sleep(gapMs);

@@ -1,5 +1,5 @@
 /**
- * rss_10k_tasks_mb: the daemon's RSS with 10,000 live tasks (quick: 1,000) run by its agent, and
+ * rss_10k_tasks_mb: the daemon's RSS with 10,000 live tasks (quick: 500) run by its agent, and
  * restore_ms = daemon start → `live` with those tasks to restore. The tasks are created on the hub
  * (runner = the daemon's agent) while the daemon is stopped, then the daemon starts on the same
  * state dir.
@@ -7,7 +7,7 @@
 import { agents, round, say, sleep, spawnDaemon, startGateway, temp } from './lib.mjs';
 
 export async function tasks({ hub, quick }) {
-  const N = quick ? 1_000 : 10_000;
+  const N = quick ? 500 : 10_000;
   const [me] = await agents(hub.url, 1);
   const gateway = await startGateway();
   const stateDir = temp('wtt-bench-tasks-');
