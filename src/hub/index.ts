@@ -18,6 +18,7 @@ import { installErrorHandling, installJsonParser } from './http.js';
 import { installZodSchemas } from './zod-schemas.js';
 import { capConnectionsPerAddress } from './address-cap.js';
 import { resolveLimits, type HubLimits } from './limits.js';
+import { GroupCommit } from './group-commit.js';
 import { Messages } from './messages.js';
 import { publish } from './ops.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from './rate-limit.js';
@@ -121,6 +122,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
     const topics = new Topics(db, clock);
     const messages = new Messages(db, clock, topics, (ids, frame) => conns.send(ids, frame), limits.maxResponseBytes);
     const auth = new Auth(authMode, agents, secret, clock);
+    const publishes = new GroupCommit(db, messages);
 
     const wsActions = new WsActions();
     const core: HubCore = {
@@ -157,7 +159,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
       push: { toAgents: (ids, frame) => void conns.send(ids, frame) },
       ws: { action: (name, def) => wsActions.register(name, def) },
     };
-    const ctx: HubContext = { core, agents, topics, messages, auth, conns, limiter, clock, limits, wsActions };
+    const ctx: HubContext = { core, agents, topics, messages, publishes, auth, conns, limiter, clock, limits, wsActions };
     const wsState: WsState = { closing: false };
 
     // The one place a request's credential is resolved: handlers and areas read it through `core.auth`.
@@ -175,9 +177,13 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
         }
       });
     }
-    app.addHook('onResponse', async (req, reply) => {
-      log.debug({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
-    });
+    // One line per request at debug level only; at other levels the hook is not installed at all
+    // (an async hook per request costs a promise and a timer read on the publish path).
+    if (log.isLevelEnabled('debug')) {
+      app.addHook('onResponse', async (req, reply) => {
+        log.debug({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+      });
+    }
 
     // The core: decorates the root with itself (`app.hub`), then serves its own routes from one
     // encapsulated plugin, like every area after it. Each area's hooks, parsers and decorations stay
@@ -219,6 +225,8 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
           try {
             await app.close();
           } finally {
+            // Publishes queued for a commit that has not run yet are committed (and answered) first.
+            publishes.flush();
             db.close();
           }
         })();

@@ -6,7 +6,7 @@ import type { HubContext } from '../context.js';
 import { intParam } from '../http.js';
 import type { ZodTypeProvider } from '../zod-schemas.js';
 import { OMITTED_HEADER, TRUNCATED_HEADER } from '../http.js';
-import { assertContentSize, DEFAULT_HISTORY_LIMIT, DEFAULT_POLL_LIMIT, history, MAX_HISTORY_LIMIT, MAX_POLL_LIMIT, p2p, publish } from '../ops.js';
+import { assertContentSize, DEFAULT_HISTORY_LIMIT, DEFAULT_POLL_LIMIT, history, MAX_HISTORY_LIMIT, MAX_POLL_LIMIT, p2p, publishGrouped } from '../ops.js';
 import { claimedFrom, reader } from './claimed.js';
 
 const TopicParams = z.object({ topic_id: z.string().min(1).max(200) });
@@ -41,14 +41,14 @@ export function messageRoutes(root: FastifyInstance, ctx: HubContext): void {
   app.post('/messages/', { preValidation: withContent, schema: { body: PublishBody } }, async (req) => {
     const body = req.body;
     const agentId = ctx.auth.callerAgent(req, body.sender_id ?? claimedFrom(req, 'sender_id', 'agent_id'));
-    return publish(ctx, agentId, body);
+    return publishGrouped(ctx, agentId, body);
   });
 
   app.post('/topics/:topic_id/messages', { preValidation: withContent, schema: { params: TopicParams, body: TopicPublishBody } }, async (req) => {
     const { topic_id } = req.params;
     const body = req.body;
     const agentId = ctx.auth.callerAgent(req, body.sender_id ?? claimedFrom(req, 'agent_id', 'sender_id'));
-    return publish(ctx, agentId, { ...body, topic_id });
+    return publishGrouped(ctx, agentId, { ...body, topic_id });
   });
 
   app.get('/topics/:topic_id/messages', { schema: { params: TopicParams, querystring: HistoryQuery } }, async (req, res) => {
