@@ -6,9 +6,7 @@
  */
 import { DEFAULT_NOTIFY_POLICY, notifyKinds, quietHours, type NotifyPolicy } from './runtime/notify-policy.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseEnvText } from './env-file.js';
 import { WttError } from './errors.js';
@@ -16,11 +14,9 @@ import { isHttpUrl, safeUrlText, targetProblem } from './im/channels.js';
 import { parseCommandLine } from './executor/argv.js';
 import { EXECUTOR_NAMES, isExecutorName } from './executor/names.js';
 import { parsePeers } from './guards/peers.js';
+import { AGENT_ID_RE, REPO_ROOT, expandHome, homeOf, skillDirFrom, stateDirFrom } from './state-location.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-
-/** The repository root (src/ → .., dist/src/ → ../..): the skill folder unless WTT_SKILL_DIR names another. */
-export const REPO_ROOT = resolve(HERE, existsSync(join(HERE, '..', 'package.json')) ? '..' : '../..');
+export { REPO_ROOT, skillDirFrom };
 
 const HUB_HOST = '127.0.0.1';
 const HUB_PORT = 8787;
@@ -223,7 +219,7 @@ const fallbacks = z
 export const EnvSchema = z.object({
   WTT_SKILL_DIR: optionalText,
   WTT_STATE_DIR: optionalText,
-  WTT_AGENT_ID: pattern('WTT_AGENT_ID', /^[A-Za-z0-9._:@-]{1,200}$/, 'an agent id (letters, digits and . _ : @ -)'),
+  WTT_AGENT_ID: pattern('WTT_AGENT_ID', AGENT_ID_RE, 'an agent id (letters, digits and . _ : @ -)'),
   WTT_AGENT_TOKEN: secret('WTT_AGENT_TOKEN'),
   WTT_API_URL: url('WTT_API_URL', ['http', 'https']),
   WTT_WS_URL: url('WTT_WS_URL', ['ws', 'wss']),
@@ -390,16 +386,6 @@ export function deriveWsUrl(apiUrl: string): string {
 }
 
 /** `~` and `~/x` → the home directory. */
-function expandHome(p: string, home: string): string {
-  if (p === '~') return home;
-  if (p.startsWith('~/')) return join(home, p.slice(2));
-  return p;
-}
-
-export function skillDirFrom(env: NodeJS.ProcessEnv): string {
-  const d = env.WTT_SKILL_DIR?.trim();
-  return d ? resolve(expandHome(d, env.HOME || homedir())) : REPO_ROOT;
-}
 
 /**
  * Reads `<skillDir>/.env` as key → value with each key's line number; a missing file → {}. A file
@@ -489,7 +475,7 @@ export interface LoadConfigOptions {
 /** Environment + `<skill dir>/.env` (never overriding the environment) → a validated, frozen Config. */
 export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
   const env = opts.env ?? process.env;
-  const home = env.HOME || homedir();
+  const home = homeOf(env);
   const skillDir = skillDirFrom(env);
   const envFile = join(skillDir, '.env');
   const file = opts.ignoreEnvFile ? { values: {}, lineOf: new Map<string, number>() } : readEnvFile(envFile);
@@ -527,9 +513,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
   const openclawHome = e.OPENCLAW_STATE_DIR
     ? resolve(expandHome(e.OPENCLAW_STATE_DIR, home))
     : join(e.OPENCLAW_HOME ? resolve(expandHome(e.OPENCLAW_HOME, home)) : home, '.openclaw');
-  const stateDir = e.WTT_STATE_DIR
-    ? (isAbsolute(expandHome(e.WTT_STATE_DIR, home)) ? expandHome(e.WTT_STATE_DIR, home) : resolve(skillDir, e.WTT_STATE_DIR))
-    : join(skillDir, '.wtt');
+  const stateDir = stateDirFrom(e.WTT_STATE_DIR, skillDir, home);
   const config: Config = {
     skillDir,
     envFile,

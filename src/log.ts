@@ -11,7 +11,7 @@
  * like one (Bearer/Basic, `wtt_sk_…`, JWTs, bot tokens, `token=` in URLs, user:password@), and the
  * configured secret values themselves (`secrets`, `addLogSecrets`).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
@@ -91,6 +91,14 @@ export interface LogFileOptions {
   frequency?: 'daily' | 'hourly' | number | false;
   /** Files kept, the current one included; older ones are deleted. Default 7. */
   keep?: number;
+  /**
+   * Open the file only after this many ms (default 0: at once). pino-roll loads date-fns whole
+   * (~250 modules, 50–300 ms here), so the daemon opens its file after it is live rather than on
+   * its start-up path. Lines before are kept in memory (in order, up to 10,000) and written first;
+   * `closeLogger` opens the file at once if it is not open yet; a process that exits before it
+   * opened writes those lines to stderr instead, so that none is lost.
+   */
+  openAfterMs?: number;
 }
 
 export interface LogOptions {
@@ -120,6 +128,8 @@ class ScrubbingDestination {
   /** Settles when the file (if any) is open and every line queued before is written. */
   ready: Promise<void> = Promise.resolve();
   close: () => Promise<void> = async () => {};
+  /** Opens a deferred log file now (a no-op once it is open or when there is none). */
+  openNow: () => Promise<void> = () => this.ready;
 
   write(line: string): boolean {
     const secrets = [...this.secrets];
@@ -179,30 +189,62 @@ function fileTarget(o: LogFileOptions, dest: ScrubbingDestination, min: number):
     failed = true;
     process.stderr.write(`wtt: cannot write the log file in ${o.dir}: ${e instanceof Error ? e.message : String(e)}\n`);
   };
-  const roll = require('pino-roll') as (o: Record<string, unknown>) => Promise<RollStream>;
   const keep = Math.max(1, o.keep ?? 7);
-  dest.ready = roll({
-    file: join(o.dir, o.name ?? 'wtt'),
-    extension: '.log',
-    size: o.size ?? '10m',
-    ...(o.frequency === false ? {} : { frequency: o.frequency ?? 'daily' }),
-    limit: { count: keep, removeOtherLogFiles: true },
-    symlink: true,
-    mkdir: true,
-    sync: true,
-  }).then(
-    (s) => {
-      stream = s;
-      s.on('error', warn);
-      for (const l of queue.splice(0)) s.write(l);
-    },
-    (e: unknown) => {
-      warn(e);
-      queue.length = 0;
-    },
-  );
+  let markReady: () => void = () => undefined;
+  dest.ready = new Promise<void>((resolve) => (markReady = resolve));
+  let timer: NodeJS.Timeout | undefined;
+  let opening: Promise<void> | undefined;
+  // Exiting before the file opened: the queued lines go to stderr rather than nowhere.
+  const spill = () => {
+    if (stream || queue.length === 0) return;
+    try {
+      writeSync(2, queue.splice(0).join(''));
+    } catch {
+      // stderr is closed: nothing more can be done
+    }
+  };
+  const open = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    opening ??= (async () => {
+      const roll = require('pino-roll') as (o: Record<string, unknown>) => Promise<RollStream>;
+      return roll({
+        file: join(o.dir, o.name ?? 'wtt'),
+        extension: '.log',
+        size: o.size ?? '10m',
+        ...(o.frequency === false ? {} : { frequency: o.frequency ?? 'daily' }),
+        limit: { count: keep, removeOtherLogFiles: true },
+        symlink: true,
+        mkdir: true,
+        sync: true,
+      });
+    })().then(
+      (s) => {
+        stream = s;
+        s.on('error', warn);
+        for (const l of queue.splice(0)) s.write(l);
+      },
+      (e: unknown) => {
+        warn(e);
+        queue.length = 0;
+      },
+    ).finally(() => {
+      process.off('exit', spill);
+      markReady();
+    });
+    return opening;
+  };
+  dest.openNow = open;
+  const delay = o.openAfterMs ?? 0;
+  if (delay <= 0) {
+    void open();
+  } else {
+    process.once('exit', spill);
+    timer = setTimeout(() => void open(), delay);
+    timer.unref();
+  }
   dest.close = async () => {
-    await dest.ready;
+    await dest.openNow();
     const s = stream;
     if (!s) return;
     stream = undefined;

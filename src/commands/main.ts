@@ -1,7 +1,8 @@
 /**
  * The `wtt <command words>` CLI. Help is answered before anything heavy loads (no config, no
  * undici/ws/zod): `wtt help` and `wtt <cmd> --help` work offline and start fast. Everything else
- * builds a REST context and calls `run`. Output on stdout, exit 0; failures on stderr, exit 1;
+ * builds a REST context and calls `run`. (A running daemon has answered before this loads:
+ * src/commands/fast-path.ts.) Output on stdout, exit 0; failures on stderr, exit 1;
  * wrong usage on stderr, exit 2.
  *
  * argv rule: one argument holding whitespace is the whole command as written
@@ -44,20 +45,6 @@ export async function main(argv: string[]): Promise<number> {
     config = loadConfig();
   } catch (e) {
     err(e instanceof Error ? e.message : String(e));
-    return 1;
-  }
-  // A running daemon (`wtt up`) answers over its control socket, sharing its live link.
-  const { askDaemon, controlSocketPath } = await import('../runtime/control.js');
-  try {
-    const answered = await askDaemon(controlSocketPath(config.stateDir), config.agentId, argv, config.httpTimeoutMs + 15_000);
-    if (answered) {
-      if (answered.exitCode === 0) out(answered.text);
-      else err(answered.text);
-      return answered.exitCode;
-    }
-  } catch (e) {
-    // The daemon took the command but gave no answer: running it again here could do it twice.
-    err(`wtt: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   }
   const { createContext } = await import('./cli-context.js');

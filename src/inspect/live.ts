@@ -9,9 +9,9 @@ import type { InspectionEvent, Observer } from 'xstate';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Runtime } from '../runtime/system.js';
-import { ActorTree } from './actor-tree.js';
-import { PAGE_URL_FILE, startStatusPage, type StatusPage } from './page-server.js';
-import { createStatelyInspector, type StatelyInspector } from './stately.js';
+import type { ActorTree } from './actor-tree.js';
+import type { StatusPage } from './page-server.js';
+import type { StatelyInspector } from './stately.js';
 
 export interface LiveState {
   inspect: Observer<InspectionEvent> | undefined;
@@ -36,8 +36,9 @@ export function configSecrets(config: Readonly<Config>): () => readonly (string 
 export async function startLiveState(opts: LiveStateOptions): Promise<LiveState> {
   const secrets = configSecrets(opts.config);
   const log = opts.log.child({ systemId: 'inspect' });
+  // Each loaded only when it is on: an idle daemon without them keeps their modules out of memory.
   const stately = opts.inspectUrl
-    ? createStatelyInspector({
+    ? (await import('./stately.js')).createStatelyInspector({
         url: opts.inspectUrl,
         secrets,
         onState: (state, detail) => log.info({ url: opts.inspectUrl, state, detail }, `inspector ${state}`),
@@ -48,9 +49,10 @@ export async function startLiveState(opts: LiveStateOptions): Promise<LiveState>
   let tree: ActorTree | undefined;
   let page: StatusPage | undefined;
   if (opts.config.statusPort !== null) {
-    tree = new ActorTree();
+    tree = new (await import('./actor-tree.js')).ActorTree();
     try {
       mkdirSync(opts.config.stateDir, { recursive: true });
+      const { PAGE_URL_FILE, startStatusPage } = await import('./page-server.js');
       page = await startStatusPage({
         port: opts.config.statusPort,
         tree,

@@ -11,7 +11,7 @@
  * (the store's watermark) are handed on.
  */
 import { Message } from '../protocol/index.js';
-import { isWttError } from '../errors.js';
+import { isWttError, WttError } from '../errors.js';
 import type { WttApi } from '../client/api.js';
 import type { Logger } from '../log.js';
 import { messageIssues, type Intake, type IntakeSource } from './intake.js';
@@ -215,6 +215,11 @@ export async function catchUp(deps: CatchUpDeps): Promise<CatchUpReport> {
 
   report.delivered += await drainPoll({ api, intake, log, signal, pageLimit: limit, skipAll: !initialized });
   signal?.throwIfAborted();
+  // Nothing held back may stay behind a "done" catch-up: while the disk is full, fail it, so the
+  // connection backs off and catches up again (from the same cursors) until there is room.
+  if (intake.blockedByStorage) {
+    throw new WttError('WTT_ERR_STORE', { message: store.health.report().error ?? 'the state file cannot be written; catching up again after a backoff' });
+  }
   if (!initialized) markInitialized(store);
   return report;
 }

@@ -11,18 +11,13 @@
  */
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 
-export const CONTROL_SOCKET = 'control.sock';
+export { CONTROL_SOCKET, askDaemon, controlSocketPath } from './control-client.js';
 /** Unix socket paths are limited to about 107 bytes on Linux (103 on macOS). */
 const MAX_SOCKET_PATH = 100;
 const MAX_REQUEST_BYTES = 1024 * 1024;
-
-export function controlSocketPath(stateDir: string): string {
-  return join(stateDir, CONTROL_SOCKET);
-}
 
 export const ControlRequest = z.object({
   v: z.literal(1),
@@ -136,48 +131,4 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Se
     }
   });
   return server;
-}
-
-/**
- * Asks the daemon to run `argv`. Undefined when no daemon answers (no socket, refused, stale
- * file, a daemon of another agent): the caller then does the work itself.
- */
-export function askDaemon(path: string, agentId: string | undefined, argv: readonly string[], timeoutMs: number): Promise<{ text: string; exitCode: 0 | 1 | 2 } | undefined> {
-  if (!existsSync(path)) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const done = (v: { text: string; exitCode: 0 | 1 | 2 } | undefined, err?: Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve(v);
-    };
-    const sock = connect(path);
-    const timer = setTimeout(() => done(undefined, new Error(`the wtt daemon did not answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
-    let connected = false;
-    sock.once('connect', () => {
-      connected = true;
-      const req: ControlRequest = { v: 1, agent_id: agentId ?? null, argv: [...argv] };
-      sock.write(`${JSON.stringify(req)}\n`);
-    });
-    sock.once('error', (e) => done(undefined, connected ? e : undefined));
-    readLine(
-      sock,
-      64 * 1024 * 1024,
-      (line) => {
-        let parsed: ControlResponse;
-        try {
-          parsed = ControlResponse.parse(JSON.parse(line));
-        } catch {
-          done(undefined, new Error('the wtt daemon sent an answer this CLI cannot read (different versions?)'));
-          return;
-        }
-        done('mismatch' in parsed ? undefined : parsed);
-      },
-      () => done(undefined, new Error('the wtt daemon sent an oversized answer')),
-    );
-    sock.once('end', () => done(undefined, connected ? new Error('the wtt daemon closed the control socket without answering') : undefined));
-  });
 }

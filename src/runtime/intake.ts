@@ -8,12 +8,16 @@
  *
  * When a commit fails (a full disk, a bug in routing), nothing of it is recorded, and later
  * messages of that topic are held back too until the next catch-up: otherwise the next good one
- * would move the cursor past the failed one and it would never be fetched again.
+ * would move the cursor past the failed one and it would never be fetched again. A failure of the
+ * disk itself (storage-health.ts: SQLITE_FULL, I/O errors) holds back every topic of the commit at
+ * once, is logged once per episode (not per message), and makes the catch-up fail while it lasts,
+ * so that the connection retries it with backoff until there is room again.
  */
 import type { z } from 'zod';
 import { Message } from '../protocol/index.js';
 import { scrubSecrets, type Logger } from '../log.js';
 import { planDeliveries, type DeliveryPlanner } from './deliveries.js';
+import { isStorageError } from './storage-health.js';
 import type { StateStore } from './store.js';
 
 export type IntakeSource = 'live' | 'catchup' | 'poll';
@@ -129,10 +133,17 @@ export class Intake {
     if (this.opts.handOn && list.length > 1) return this.oneByOne(list, source);
     try {
       const r = this.commit(list, source);
+      if (r.tally.delivered > 0) this.store.health.ok();
       Object.assign(out, r.tally);
       this.after(r.fresh, r.routeKeys, source);
     } catch (e) {
-      if (list.length === 1) {
+      if (isStorageError(e)) {
+        // The disk, not a message: trying them one by one would only fail the same way.
+        this.store.health.failed(e, 'intake');
+        for (const m of list) this.holdBack(m.topic_id);
+        out.failed += list.length;
+        this.counts.failed += list.length;
+      } else if (list.length === 1) {
         this.fail(list[0] as Message, source, e);
         out.failed++;
       } else {
@@ -209,13 +220,25 @@ export class Intake {
 
   private fail(m: Message, source: IntakeSource, e: unknown): void {
     this.counts.failed++;
-    const first = !this.heldBack.has(m.topic_id);
-    this.heldBack.add(m.topic_id);
     this.log?.error(
       { source, message_id: m.id, topic_id: m.topic_id, err: scrubSecrets(e instanceof Error ? e.message : String(e), this.secrets) },
       'recording a message failed; its topic is held back until the next catch-up brings it again',
     );
-    if (first) this.opts.onHeldBack?.(m.topic_id);
+    this.holdBack(m.topic_id);
+  }
+
+  private holdBack(topicId: string): void {
+    if (this.heldBack.has(topicId)) return;
+    this.heldBack.add(topicId);
+    this.opts.onHeldBack?.(topicId);
+  }
+
+  /**
+   * True while messages are held back because the state file cannot be written (a full disk): the
+   * catch-up then fails, so the connection tries it again after a backoff.
+   */
+  get blockedByStorage(): boolean {
+    return this.heldBack.size > 0 && !this.store.health.writable;
   }
 
   /** A catch-up starts from the persisted cursors: held-back topics may be recorded again. */

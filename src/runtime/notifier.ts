@@ -7,6 +7,10 @@
  * 2. the oldest pending row is sent with the idempotency key `wtt-<row id>`;
  * 3. the outcome is recorded (attempt, adapter, chat message id); a row failed for good is copied to
  *    the fallback routes and announced once on the other routes.
+ *
+ * A send that went through but cannot be recorded (the disk is full) is kept in memory and only
+ * recorded again, never sent again, until the write succeeds (the route retries with backoff); a
+ * crash meanwhile repeats at most that one send, as a crash in flight does.
  */
 import { createHash } from 'node:crypto';
 import { assign, enqueueActions, fromPromise, sendParent, setup } from 'xstate';
@@ -15,6 +19,7 @@ import { isDeliveryError, type ImAdapter, type Route, type RouteSet } from '../i
 import { renderDigest, splitText } from '../im/render.js';
 import { scrubSecrets, type Logger } from '../log.js';
 import { ButtonsJson, type OutboxEntry } from './outbox.js';
+import { isStorageError } from './storage-health.js';
 import type { StateStore } from './store.js';
 
 export interface NotifierDeps {
@@ -115,11 +120,35 @@ export function makeDeliverNext(deps: NotifierDeps) {
       }
     }
     const res = await adapter.send(req);
-    if (row.task_id && res.messageId && adapter.edit) store.outbox.setStatusMessage(row.task_id, route.key, res.messageId);
+    if (row.task_id && res.messageId && adapter.edit) {
+      try {
+        store.outbox.setStatusMessage(row.task_id, route.key, res.messageId);
+      } catch (e) {
+        // The next status is sent as a new message instead of an edit; the send itself stands.
+        if (!isStorageError(e)) throw e;
+        store.health.failed(e, `notifier:${route.key}`);
+      }
+    }
     return res;
   };
 
-  return async (input: DeliverInput): Promise<DeliverOutcome> => {
+  /** Sends that went through whose sent-mark could not be written yet (row id → result). */
+  const unrecorded = new Map<number, { adapter: string; messageId?: string | undefined }>();
+  const record = (row: OutboxEntry, res: { adapter: string; messageId?: string | undefined }): DeliverOutcome => {
+    try {
+      store.outbox.markSent(row.id, res.adapter, res.messageId);
+    } catch (e) {
+      if (!isStorageError(e)) throw e;
+      unrecorded.set(row.id, res);
+      store.health.failed(e, `notifier:${row.route}`);
+      return { kind: 'retry', error: store.health.report().error ?? 'the state file cannot be written' };
+    }
+    unrecorded.delete(row.id);
+    store.health.ok();
+    return { kind: 'sent' };
+  };
+
+  const deliverNext = async (input: DeliverInput): Promise<DeliverOutcome> => {
     const route = byKey.get(input.route);
     if (!route) return { kind: 'misconfigured', error: `route ${input.route} is not configured` };
     const adapter = adapterOf(route);
@@ -129,36 +158,55 @@ export function makeDeliverNext(deps: NotifierDeps) {
       const next = store.outbox.nextHeldAt(route.key);
       return { kind: 'empty', wakeInMs: next === undefined ? undefined : Math.max(0, next - Date.now()) };
     }
+    const done = unrecorded.get(row.id);
+    if (done) return record(row, done);
+    let res;
     try {
-      const res = row.kind === 'status' ? await sendStatus(route, adapter, row) : await adapter.send({ route, text: row.text, idempotencyKey: `wtt-${row.id}` });
-      store.outbox.markSent(row.id, res.adapter, res.messageId);
-      return { kind: 'sent' };
+      res = row.kind === 'status' ? await sendStatus(route, adapter, row) : await adapter.send({ route, text: row.text, idempotencyKey: `wtt-${row.id}` });
     } catch (e) {
-      const error = clean(e instanceof Error ? e.message : String(e));
-      const adapterName = isDeliveryError(e) ? e.adapter : adapter.name;
-      if (isDeliveryError(e) && e.kind === 'config') {
-        store.outbox.markAttemptFailed(row.id, adapterName, error, false);
-        const where = others(route.key);
-        store.enqueueNotice({
-          key: `config:${route.key}:${shortHash(error)}`,
-          text: `⚠️ WTT cannot deliver to ${route.key}: ${error}. Deliveries wait until it is fixed.`,
-          urgent: true,
-          routes: where,
-        });
-        deps.log?.error({ systemId: `notifier:${route.key}`, err: error }, 'route is misconfigured; deliveries wait until it is fixed');
-        return { kind: 'misconfigured', error, wake: where };
-      }
-      const permanent = isDeliveryError(e) && e.kind === 'permanent';
-      const final = permanent || input.attempt + 1 >= input.maxAttempts;
-      const why = permanent ? error : `${error} (gave up after ${input.attempt + 1} attempts)`;
-      store.outbox.markAttemptFailed(row.id, adapterName, final ? why : error, final);
-      if (final) {
-        return { kind: 'failed', error: why, wake: failedForGood({ ...row, attempts: row.attempts + 1 }, why) };
-      }
-      deps.log?.warn({ systemId: `notifier:${route.key}`, delivery_id: row.id, attempt: input.attempt + 1, err: error }, 'delivery failed; retrying');
-      return { kind: 'retry', error, retryAfterMs: isDeliveryError(e) ? e.retryAfterMs : undefined };
+      return failedSend(route, adapter, row, input, e);
+    }
+    return record(row, res);
+  };
+
+  const failedSend = (route: Route, adapter: ImAdapter, row: OutboxEntry, input: DeliverInput, e: unknown): DeliverOutcome => {
+    try {
+      return noteFailedSend(route, adapter, row, input, e);
+    } catch (e2) {
+      // Nothing was sent; the attempt could not be recorded: try again later.
+      if (!isStorageError(e2)) throw e2;
+      store.health.failed(e2, `notifier:${route.key}`);
+      return { kind: 'retry', error: store.health.report().error ?? 'the state file cannot be written' };
     }
   };
+
+  const noteFailedSend = (route: Route, adapter: ImAdapter, row: OutboxEntry, input: DeliverInput, e: unknown): DeliverOutcome => {
+    const error = clean(e instanceof Error ? e.message : String(e));
+    const adapterName = isDeliveryError(e) ? e.adapter : adapter.name;
+    if (isDeliveryError(e) && e.kind === 'config') {
+      store.outbox.markAttemptFailed(row.id, adapterName, error, false);
+      const where = others(route.key);
+      store.enqueueNotice({
+        key: `config:${route.key}:${shortHash(error)}`,
+        text: `⚠️ WTT cannot deliver to ${route.key}: ${error}. Deliveries wait until it is fixed.`,
+        urgent: true,
+        routes: where,
+      });
+      deps.log?.error({ systemId: `notifier:${route.key}`, err: error }, 'route is misconfigured; deliveries wait until it is fixed');
+      return { kind: 'misconfigured', error, wake: where };
+    }
+    const permanent = isDeliveryError(e) && e.kind === 'permanent';
+    const final = permanent || input.attempt + 1 >= input.maxAttempts;
+    const why = permanent ? error : `${error} (gave up after ${input.attempt + 1} attempts)`;
+    store.outbox.markAttemptFailed(row.id, adapterName, final ? why : error, final);
+    if (final) {
+      return { kind: 'failed', error: why, wake: failedForGood({ ...row, attempts: row.attempts + 1 }, why) };
+    }
+    deps.log?.warn({ systemId: `notifier:${route.key}`, delivery_id: row.id, attempt: input.attempt + 1, err: error }, 'delivery failed; retrying');
+    return { kind: 'retry', error, retryAfterMs: isDeliveryError(e) ? e.retryAfterMs : undefined };
+  };
+
+  return deliverNext;
 }
 
 /** The notifier hub machine with its route actors wired to the store and the adapters. */

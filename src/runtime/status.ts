@@ -11,7 +11,8 @@ export const STATUS_USAGE = `usage: wtt status [--json]
 
 Asks the running daemon (wtt up / wtt daemon) for its state: the connection and since when, live or
 polling, the last catch-up, the outbox depth and failed deliveries, tasks in progress, the last
-error, uptime and version. Exit 0 when it answers; exit 3 and "not running" when no daemon runs for
+error, whether the state file can be written (a full disk), the process's memory, handles and live
+actors, uptime and version. Exit 0 when it answers; exit 3 and "not running" when no daemon runs for
 this state dir; --json prints one JSON object for scripts.`;
 
 /** The request word the daemon's commands actor answers with a StatusReport (JSON). */
@@ -56,6 +57,13 @@ export const StatusReport = z.object({
   children: z.record(z.string(), z.number()),
   /** One entry per chat route: its notifier state (idle, retrying, circuitOpen, misconfigured, …). */
   routes: z.array(z.object({ route: z.string(), state: z.string(), last_error: z.string().nullable() })).default([]),
+  /** Whether the state file can be written now (false while the disk is full), and why not. */
+  store: z.object({ writable: z.boolean(), since: z.string().nullable(), error: z.string().nullable(), failed_writes: z.number() }).nullable().default(null),
+  /** The process itself: memory, open handles, live actors, outbox depth (what `npm run soak` watches). */
+  process: z
+    .object({ rss_mb: z.number(), heap_used_mb: z.number(), handles: z.number(), actors: z.number(), outbox_depth: z.number() })
+    .nullable()
+    .default(null),
 });
 export type StatusReport = z.infer<typeof StatusReport>;
 
@@ -85,6 +93,7 @@ export function statusLines(r: StatusReport, now = Date.now()): string {
     `last catch-up: ${r.last_catchup ? `${r.last_catchup.at} (${ago(r.last_catchup.at, now)}), ${r.last_catchup.delivered} message(s)` : 'none yet'}`,
     `messages in: ${r.intake.delivered} (duplicates ${r.intake.duplicates}, invalid ${r.intake.invalid}, failed ${r.intake.failed})`,
     `outbox: ${outbox}`,
+    ...(r.store && !r.store.writable ? [`state file: NOT WRITABLE since ${r.store.since ?? '?'} (${r.store.failed_writes} failed write(s)) — ${r.store.error ?? 'unknown error'}`] : []),
     ...r.routes.map((x) => `chat route ${x.route}: ${x.state}${x.last_error && x.state !== 'idle' ? ` — ${x.last_error}` : ''}`),
     `tasks in progress: ${r.tasks ? `${r.tasks.active}${r.tasks.total > r.tasks.active ? ` (of ${r.tasks.total} task actors: ${Object.entries(r.tasks.by_status).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}` : 'not available (WTT_EXECUTOR is unset)'}`,
     ...(r.tasks?.tasks ?? []).map(
@@ -92,6 +101,7 @@ export function statusLines(r: StatusReport, now = Date.now()): string {
     ),
     `last error: ${r.last_error ? `${r.last_error.at} ${r.last_error.where}: ${r.last_error.message}` : 'none'}`,
     ...(sick.length > 0 ? [`restarting: ${sick.map(([k, n]) => `${k} (${n} failure${n === 1 ? '' : 's'})`).join(', ')}`] : []),
+    ...(r.process ? [`process: ${r.process.rss_mb} MB RSS, heap ${r.process.heap_used_mb} MB, ${r.process.handles} handles, ${r.process.actors} actors, outbox depth ${r.process.outbox_depth}`] : []),
     `state: ${r.state_dir}`,
   ].join('\n');
 }

@@ -13,6 +13,7 @@ import { WttError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { TopicNotifyMode } from './notify-policy.js';
 import { OUTBOX_ADDED_COLUMNS, OUTBOX_DDL, OutboxTable, type DeliveryState, type OutboxCounts, type OutboxEntry, type Trace } from './outbox.js';
+import { StorageHealth } from './storage-health.js';
 
 export const STATE_FILE = 'state.sqlite';
 /**
@@ -119,6 +120,8 @@ export class StateStore {
   private insertsSincePrune = 0;
   /** Chat deliveries (written in the intake's transaction, drained by the notifier). */
   readonly outbox: OutboxTable;
+  /** Whether writes succeed now (a full disk): noted by the writers that retry, shown by `wtt status`. */
+  readonly health: StorageHealth;
   /** Routes a notice goes to when none is named (the primary routes; set by the runtime). */
   private noticeRoutes: readonly string[] = ['console:stdout'];
   private readonly st: {
@@ -139,6 +142,7 @@ export class StateStore {
     this.windowMs = Math.max(opts.seenWindowMs ?? 0, SEEN_DEFAULTS.windowMs);
     this.minIds = Math.max(Math.floor(opts.seenMinIds ?? 0), SEEN_DEFAULTS.minIds);
     this.outbox = new OutboxTable(db, this.now);
+    this.health = new StorageHealth(path, opts.log, this.now);
     this.st = {
       getCursor: db.prepare('SELECT topic_id, message_id, seq, created_at FROM cursors WHERE topic_id = ?'),
       setCursor: db.prepare(

@@ -30,6 +30,7 @@ import type { NotifierTuning, RouteStatus } from '../../machines/notifier.machin
 import { createHash } from 'node:crypto';
 import { StateStore } from './store.js';
 import type { StatusReport } from './status.js';
+import { processReport } from './process-report.js';
 import { AwayTracker, awayReport } from './away.js';
 import { executorFor } from '../executor/registry.js';
 import { TaskRuntime } from './tasks.js';
@@ -388,6 +389,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     report(): StatusReport {
       const s = runtime.status();
       const c = current();
+      const outbox = store.isOpen ? store.outboxCounts() : null;
       return {
         running: true,
         version: VERSION,
@@ -403,11 +405,13 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         },
         last_catchup: lastCatchUp,
         intake: { ...intake.counts },
-        outbox: store.isOpen ? store.outboxCounts() : null,
+        outbox,
         tasks: tasks ? tasks.report() : null,
         last_error: lastError,
         children: { ...s.failures },
         routes: routeStatuses(),
+        store: store.health.report(),
+        process: processReport(actor, outbox),
       };
     },
     async stop() {

@@ -18,6 +18,9 @@ import { prelude } from './prelude.js';
 import { runUntilSignal } from './until-signal.js';
 import { startLiveState, type LiveState } from '../inspect/live.js';
 
+/** When the daemon's log file opens: after start-up, whose first lines wait in memory (src/log.ts). */
+export const LOG_FILE_OPEN_AFTER_MS = 2_000;
+
 export const UP_USAGE = `usage: wtt up [--no-hub] [--json] [--inspect[=ws://127.0.0.1:PORT]] [hub limits]
 
 Runs the main job: the embedded local WTT hub on WTT_HUB_HOST:WTT_HUB_PORT (default 127.0.0.1:8787,
@@ -188,7 +191,8 @@ export async function runDaemon(name: 'up' | 'daemon', flags: DaemonFlags, initi
   const held = lock;
   // Logs: a rotated JSON file in the state dir (never /tmp), the console only for warnings unless a terminal.
   const logDir = join(config.stateDir, 'logs');
-  const log = createLogger({ level: config.logLevel, name: 'wtt', file: { dir: logDir }, secrets: [config.agentToken, config.bearerToken, config.gatewayToken, config.webhookSecret] });
+  // The file opens 2 s after start, off the start-up path (pino-roll's load; src/log.ts openAfterMs).
+  const log = createLogger({ level: config.logLevel, name: 'wtt', file: { dir: logDir, openAfterMs: LOG_FILE_OPEN_AFTER_MS }, secrets: [config.agentToken, config.bearerToken, config.gatewayToken, config.webhookSecret] });
   out(`logs: ${join(logDir, 'wtt.log')} (rotated daily and at 10 MB, 7 kept)`);
   if (await daemonAnswers(controlSocketPath(config.stateDir))) {
     err(`wtt ${name}: another wtt daemon is already running for this state dir (${controlSocketPath(config.stateDir)})`);

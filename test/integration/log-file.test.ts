@@ -157,6 +157,37 @@ describe('log file', () => {
     expect(existsSync(join(dir, 'current.log'))).toBe(true);
   });
 
+  it('opens a deferred file later with the earlier lines first, in order, and at once on close', async () => {
+    const dir = join(tempDir(), 'logs');
+    const log = createLogger({ file: { dir, openAfterMs: 200 }, console: false });
+    log.info('line 1');
+    log.info('line 2');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.log'))).toEqual([]);
+    await until(() => readLogs(dir).includes('line 2'), 'the file opened by its timer');
+    log.info('line 3');
+    await closeLogger(log);
+    expect(readLogs(dir).trim().split('\n').map((l) => JSON.parse(l).msg)).toEqual(['line 1', 'line 2', 'line 3']);
+
+    const dir2 = join(tempDir(), 'logs');
+    const soon = createLogger({ file: { dir: dir2, openAfterMs: 60_000 }, console: false });
+    soon.info('closed before its timer');
+    await closeLogger(soon);
+    expect(readLogs(dir2)).toContain('closed before its timer');
+  });
+
+  it('writes the lines of a process that exits before its deferred file opened to stderr, scrubbed', () => {
+    const dir = join(tempDir(), 'logs');
+    const script = `
+      import { createLogger } from ${JSON.stringify(join(REPO, 'dist', 'src', 'log.js'))};
+      const log = createLogger({ level: 'info', file: { dir: ${JSON.stringify(dir)}, openAfterMs: 60000 }, secrets: ['s3cr3t-value'] });
+      log.info('started with s3cr3t-value');
+      process.exit(3);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain('started with [Redacted]');
+    expect(r.stderr).not.toContain('s3cr3t-value');
+  });
+
   it('scrubs credential-looking text but leaves ordinary text alone', () => {
     expect(scrubSecrets('Bearer abcdefgh12345678 ok')).toBe('Bearer [Redacted] ok');
     expect(scrubSecrets(`jwt ${JWT}.`)).toBe('jwt [Redacted].');
