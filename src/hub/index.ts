@@ -79,6 +79,8 @@ export interface Hub {
 export interface HubRoute {
   readonly method: string;
   readonly url: string;
+  /** The statuses its `schema.response` declares (`2xx`, `426`, …; src/hub/responses.ts). */
+  readonly responses: readonly string[];
 }
 
 export async function buildHub(opts: HubOptions): Promise<Hub> {
@@ -108,7 +110,8 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
     capConnectionsPerAddress(app.server, limits.maxConnectionsPerAddress, log, limits.connectionCapExempt);
     const routes: HubRoute[] = [];
     app.addHook('onRoute', (r) => {
-      for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+      const responses = Object.keys((r.schema?.response ?? {}) as Record<string, unknown>);
+      for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url, responses });
     });
     // allowSynchronousEvents: false makes ws hand over one frame per turn of the event loop, so one
     // socket's burst does not hold up the others.
