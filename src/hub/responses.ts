@@ -50,7 +50,7 @@ export const PollReply = z.looseObject({ messages: z.array(MessageReply), topics
 
 export const FeedReply = z.looseObject({ messages: z.array(MessageReply), page: z.number(), limit: z.number() });
 
-export const ExportReply = z.looseObject({ content: z.string(), format: z.literal('md'), topic_id: z.string(), count: z.number() });
+export const ExportReply = z.looseObject({ content: z.string(), format: z.string(), topic_id: z.string(), count: z.number() });
 
 /** Of every route that answers no JSON (a file, a redirect, an upgrade): what its error answers look like. */
 export const ErrorReply = z.looseObject({ detail: z.string(), code: z.string() });

@@ -14,6 +14,7 @@ import { depthMessage, jsonDepth, requestIdOf } from './json-guard.js';
 import { areaRefusal, PagedAnswer, protocolReason } from './ws-actions.js';
 import { frameSchema } from './ws-core-actions.js';
 import { TokenBucket } from './rate-limit.js';
+import { ErrorReply } from './responses.js';
 
 export { WS_CLOSE } from './connections.js';
 
@@ -29,6 +30,8 @@ export function wsRoutes(app: FastifyInstance, ctx: HubContext, state: WsState):
   app.route({
     method: 'GET',
     url: '/ws/:agent_id',
+    // The socket's frames are described in src/protocol/frames.ts; over plain HTTP it only refuses.
+    schema: { response: { 426: ErrorReply } },
     // A plain HTTP GET (no upgrade) gets a readable answer instead of an empty 404.
     handler: async () => {
       throw new HubError(426, NOT_A_WEBSOCKET, { Upgrade: 'websocket', Connection: 'Upgrade' });
