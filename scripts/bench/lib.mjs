@@ -73,10 +73,11 @@ process.once('exit', () => {
 const exited = (child) => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r())));
 
 /** The hub as a child process (`wtt hub`), restartable on the same port and data dir. */
-export async function spawnHub({ dataDir = temp('wtt-bench-hub-'), port = 0, env = {} } = {}) {
+export async function spawnHub({ dataDir = temp('wtt-bench-hub-'), port = 0, env = {}, nodeArgs = [] } = {}) {
   for (let attempt = 0; ; attempt++) {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [BIN, 'hub', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir, '--rate-limit', '0'], {
+    // nodeArgs: e.g. ['--cpu-prof', '--cpu-prof-dir=DIR'] to profile the hub (not allowed in NODE_OPTIONS).
+    const child = spawn(process.execPath, [...nodeArgs, BIN, 'hub', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir, '--rate-limit', '0'], {
       cwd: ROOT,
       env: { ...process.env, WTT_LOG_LEVEL: 'warn', WTT_SKILL_DIR: dataDir, HOME: dataDir, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,6 +3,7 @@ import type { Agents } from './agents.js';
 import type { Auth } from './auth.js';
 import type { Clock } from './clock.js';
 import type { Connections } from './connections.js';
+import type { GroupCommit } from './group-commit.js';
 import type { HubCore } from './core.js';
 import type { HubLimits } from './limits.js';
 import type { Messages } from './messages.js';
@@ -15,6 +16,8 @@ export interface HubContext {
   readonly agents: Agents;
   readonly topics: Topics;
   readonly messages: Messages;
+  /** Agents' publishes (REST and WS) share commits (src/hub/group-commit.ts). */
+  readonly publishes: GroupCommit;
   readonly auth: Auth;
   readonly conns: Connections;
   readonly limiter: RateLimiter | undefined;

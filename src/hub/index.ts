@@ -18,6 +18,7 @@ import { installErrorHandling, installJsonParser } from './http.js';
 import { installZodSchemas } from './zod-schemas.js';
 import { capConnectionsPerAddress } from './address-cap.js';
 import { resolveLimits, type HubLimits } from './limits.js';
+import { GroupCommit } from './group-commit.js';
 import { Messages } from './messages.js';
 import { publish } from './ops.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from './rate-limit.js';
@@ -78,6 +79,8 @@ export interface Hub {
 export interface HubRoute {
   readonly method: string;
   readonly url: string;
+  /** The statuses its `schema.response` declares (`2xx`, `426`, …; src/hub/responses.ts). */
+  readonly responses: readonly string[];
 }
 
 export async function buildHub(opts: HubOptions): Promise<Hub> {
@@ -107,7 +110,8 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
     capConnectionsPerAddress(app.server, limits.maxConnectionsPerAddress, log, limits.connectionCapExempt);
     const routes: HubRoute[] = [];
     app.addHook('onRoute', (r) => {
-      for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+      const responses = Object.keys((r.schema?.response ?? {}) as Record<string, unknown>);
+      for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url, responses });
     });
     // allowSynchronousEvents: false makes ws hand over one frame per turn of the event loop, so one
     // socket's burst does not hold up the others.
@@ -121,6 +125,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
     const topics = new Topics(db, clock);
     const messages = new Messages(db, clock, topics, (ids, frame) => conns.send(ids, frame), limits.maxResponseBytes);
     const auth = new Auth(authMode, agents, secret, clock);
+    const publishes = new GroupCommit(db, messages);
 
     const wsActions = new WsActions();
     const core: HubCore = {
@@ -157,7 +162,7 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
       push: { toAgents: (ids, frame) => void conns.send(ids, frame) },
       ws: { action: (name, def) => wsActions.register(name, def) },
     };
-    const ctx: HubContext = { core, agents, topics, messages, auth, conns, limiter, clock, limits, wsActions };
+    const ctx: HubContext = { core, agents, topics, messages, publishes, auth, conns, limiter, clock, limits, wsActions };
     const wsState: WsState = { closing: false };
 
     // The one place a request's credential is resolved: handlers and areas read it through `core.auth`.
@@ -175,9 +180,13 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
         }
       });
     }
-    app.addHook('onResponse', async (req, reply) => {
-      log.debug({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
-    });
+    // One line per request at debug level only; at other levels the hook is not installed at all
+    // (an async hook per request costs a promise and a timer read on the publish path).
+    if (log.isLevelEnabled('debug')) {
+      app.addHook('onResponse', async (req, reply) => {
+        log.debug({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+      });
+    }
 
     // The core: decorates the root with itself (`app.hub`), then serves its own routes from one
     // encapsulated plugin, like every area after it. Each area's hooks, parsers and decorations stay
@@ -219,6 +228,8 @@ export async function buildHub(opts: HubOptions): Promise<Hub> {
           try {
             await app.close();
           } finally {
+            // Publishes queued for a commit that has not run yet are committed (and answered) first.
+            publishes.flush();
             db.close();
           }
         })();

@@ -63,7 +63,38 @@ export class Messages {
     private readonly push: (agentIds: Iterable<string>, frame: Record<string, unknown>) => void,
     /** Largest history/poll/feed answer, in bytes of JSON (`maxResponseBytes`). */
     private readonly maxBytes: number = Number.MAX_SAFE_INTEGER,
-  ) {}
+  ) {
+    this.insertTx = db.transaction((m: NewMessage) => this.insert(m));
+  }
+
+  /** `insert` in its own transaction, made once (`db.transaction` builds a wrapper on every call). */
+  private readonly insertTx: (m: NewMessage) => Message;
+
+  /** Stores one message; the sender's read mark moves past it when the sender is a member. */
+  private insert(m: NewMessage): Message {
+    const nowMs = this.clock.nowMs();
+    const id = randomUUID();
+    const metadata = m.metadata === undefined || m.metadata === null ? null : JSON.stringify(m.metadata);
+    const extra = m.extra && Object.keys(m.extra).length > 0 ? JSON.stringify(m.extra) : null;
+    const info = this.db
+      .prepare(
+        `INSERT INTO messages (id, topic_id, sender_id, sender_type, source, content_type, semantic_type, content, reply_to, encrypted, metadata, extra, created_at, created_at_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        id, m.topic_id, m.sender_id, m.sender_type ?? 'agent', m.source ?? 'topic', m.content_type ?? 'text', m.semantic_type ?? 'post',
+        m.content, m.reply_to ?? null, m.encrypted === true ? 1 : 0, metadata, extra, new Date(nowMs).toISOString(), nowMs,
+      );
+    const seq = Number(info.lastInsertRowid);
+    // The read mark, only for a member (one statement instead of a membership read and a write).
+    this.db
+      .prepare(
+        `INSERT INTO topic_reads (agent_id, topic_id, last_seq) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM members WHERE topic_id = ? AND agent_id = ?)
+         ON CONFLICT (agent_id, topic_id) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)`,
+      )
+      .run(m.sender_id, m.topic_id, seq, m.topic_id, m.sender_id);
+    return this.bySeq(seq) as Message;
+  }
 
   /**
    * The rows a query selects, cut to `maxBytes`: first by their stored size (so a page of huge rows
@@ -96,26 +127,22 @@ export class Messages {
 
   /** Stores the message and pushes `new_message` to every member of its topic, the sender included. */
   post(m: NewMessage): Message {
-    const message = this.db.transaction(() => {
-      const nowMs = this.clock.nowMs();
-      const id = randomUUID();
-      const metadata = m.metadata === undefined || m.metadata === null ? null : JSON.stringify(m.metadata);
-      const extra = m.extra && Object.keys(m.extra).length > 0 ? JSON.stringify(m.extra) : null;
-      const info = this.db
-        .prepare(
-          `INSERT INTO messages (id, topic_id, sender_id, sender_type, source, content_type, semantic_type, content, reply_to, encrypted, metadata, extra, created_at, created_at_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          id, m.topic_id, m.sender_id, m.sender_type ?? 'agent', m.source ?? 'topic', m.content_type ?? 'text', m.semantic_type ?? 'post',
-          m.content, m.reply_to ?? null, m.encrypted === true ? 1 : 0, metadata, extra, new Date(nowMs).toISOString(), nowMs,
-        );
-      const seq = Number(info.lastInsertRowid);
-      if (this.topics.isMember(m.topic_id, m.sender_id)) this.markRead(m.sender_id, m.topic_id, seq);
-      return this.bySeq(seq) as Message;
-    })();
-    this.push(this.topics.members(m.topic_id), { type: 'new_message', topic_id: m.topic_id, message });
+    const message = this.store(m);
+    this.fanOut(message);
     return message;
+  }
+
+  /**
+   * Stores the message in its own transaction, or, inside an open one (a group commit,
+   * src/hub/group-commit.ts), in a savepoint of it; pushes nothing.
+   */
+  store(m: NewMessage): Message {
+    return this.insertTx(m);
+  }
+
+  /** Pushes `new_message` to every member of the message's topic, the sender included; the frame is serialised once. */
+  fanOut(message: Message): void {
+    this.push(this.topics.members(message.topic_id), { type: 'new_message', topic_id: message.topic_id, message });
   }
 
   /** Messages of a topic, oldest first, per the cursor rules in docs/hub.md. */

@@ -1,6 +1,6 @@
 /** Operations shared by REST routes and WebSocket actions, with their rules. */
 import { LIMITS, type Message } from '../protocol/index.js';
-import { HubError, type PublishInput } from './core.js';
+import { HubError, type NewMessage, type PublishInput } from './core.js';
 import type { HubContext } from './context.js';
 import type { HistoryQuery, MessagePage } from './messages.js';
 import { assertJsonDepth } from './json-guard.js';
@@ -16,12 +16,17 @@ export function assertContentSize(content: string): void {
 }
 
 export function publish(ctx: Pick<HubContext, 'topics' | 'messages'>, agentId: string, input: PublishInput): Message {
+  return ctx.messages.post(publishable(ctx, agentId, input));
+}
+
+/** The message an agent's publish stores, after the rules of `POST /topics/{id}/messages` (413, 403, 422). */
+export function publishable(ctx: Pick<HubContext, 'topics'>, agentId: string, input: PublishInput): NewMessage {
   assertContentSize(input.content);
   ctx.topics.assertCanPublish(input.topic_id, agentId);
   const senderType = (input.sender_type ?? 'agent').toLowerCase();
   if (senderType !== 'agent' && senderType !== 'human') throw new HubError(422, `sender_type must be agent or human, got '${input.sender_type}'`);
   const metadata = typeof input.metadata === 'string' ? parseMetadata(input.metadata) : input.metadata;
-  return ctx.messages.post({
+  return {
     topic_id: input.topic_id,
     sender_id: agentId,
     sender_type: senderType,
@@ -32,7 +37,12 @@ export function publish(ctx: Pick<HubContext, 'topics' | 'messages'>, agentId: s
     reply_to: input.reply_to ?? null,
     encrypted: input.encrypted === true,
     metadata: metadata ?? null,
-  });
+  };
+}
+
+/** `publish` through the group commit: answered once the commit it shares with others is on disk. */
+export function publishGrouped(ctx: Pick<HubContext, 'topics' | 'publishes'>, agentId: string, input: PublishInput): Promise<Message> {
+  return ctx.publishes.add(() => publishable(ctx, agentId, input));
 }
 
 export function p2p(

@@ -166,13 +166,21 @@ export class Topics {
       .all(topicId) as { agent_id: string; display_name: string | null; role: string; joined_at: string }[];
   }
 
-  /** The topic, if the agent may publish into it (member, not blacklisted). */
-  assertCanPublish(topicId: string, agentId: string): Topic {
-    const t = this.get(topicId, agentId);
-    if (!t) throw new HubError(404, `topic ${topicId} not found`);
-    if (this.isBlacklisted(topicId, agentId)) throw new HubError(403, `agent ${agentId} is blacklisted in topic ${topicId}`);
-    if (!this.isMember(topicId, agentId)) throw new HubError(403, `agent ${agentId} is not a member of topic ${topicId}; join it first`);
-    return t;
+  /**
+   * Throws unless the agent may publish into the topic (it exists, the agent is not blacklisted and
+   * is a member), checked in one statement: this runs on every publish.
+   */
+  assertCanPublish(topicId: string, agentId: string): void {
+    const r = this.db
+      .prepare(
+        `SELECT (SELECT role FROM members WHERE topic_id = t.id AND agent_id = ?) AS role,
+                (SELECT COALESCE(expires_at_ms, -1) FROM blacklist WHERE topic_id = t.id AND agent_id = ?) AS banned_until
+         FROM topics t WHERE t.id = ?`,
+      )
+      .get(agentId, agentId, topicId) as { role: string | null; banned_until: number | null } | undefined;
+    if (!r) throw new HubError(404, `topic ${topicId} not found`);
+    if (r.banned_until !== null && (r.banned_until === -1 || r.banned_until > this.clock.nowMs())) throw new HubError(403, `agent ${agentId} is blacklisted in topic ${topicId}`);
+    if (r.role === null) throw new HubError(403, `agent ${agentId} is not a member of topic ${topicId}; join it first`);
   }
 
   // ---- blacklist ----

@@ -7,7 +7,7 @@ import { ClientAction, TopicCreateBody, type WS_ACTIONS } from '../protocol/inde
 import type { HubContext } from './context.js';
 import { HubError } from './core.js';
 import { describeIssues } from './http.js';
-import { DEFAULT_POLL_LIMIT, history, MAX_POLL_LIMIT, p2p, publish } from './ops.js';
+import { DEFAULT_POLL_LIMIT, history, MAX_POLL_LIMIT, p2p, publishGrouped } from './ops.js';
 import { PagedAnswer } from './ws-actions.js';
 
 type Name = Exclude<(typeof WS_ACTIONS)[number], 'auth'>;
@@ -32,7 +32,7 @@ export function registerCoreWsActions(ctx: HubContext): void {
   on('detail', (agentId, a) => ctx.topics.visible(a.topic_id, agentId));
   on('publish', (agentId, a) => {
     const metadata = (a as Record<string, unknown>).metadata;
-    return publish(ctx, agentId, {
+    return publishGrouped(ctx, agentId, {
       topic_id: a.topic_id,
       content: a.content,
       content_type: a.content_type,

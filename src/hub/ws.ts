@@ -14,6 +14,7 @@ import { depthMessage, jsonDepth, requestIdOf } from './json-guard.js';
 import { areaRefusal, PagedAnswer, protocolReason } from './ws-actions.js';
 import { frameSchema } from './ws-core-actions.js';
 import { TokenBucket } from './rate-limit.js';
+import { ErrorReply } from './responses.js';
 
 export { WS_CLOSE } from './connections.js';
 
@@ -29,6 +30,8 @@ export function wsRoutes(app: FastifyInstance, ctx: HubContext, state: WsState):
   app.route({
     method: 'GET',
     url: '/ws/:agent_id',
+    // The socket's frames are described in src/protocol/frames.ts; over plain HTTP it only refuses.
+    schema: { response: { 426: ErrorReply } },
     // A plain HTTP GET (no upgrade) gets a readable answer instead of an empty 404.
     handler: async () => {
       throw new HubError(426, NOT_A_WEBSOCKET, { Upgrade: 'websocket', Connection: 'Upgrade' });
@@ -183,15 +186,37 @@ function perform(ctx: HubContext, conn: Connection, request_id: string | undefin
       }
     }
     const data = run();
-    if (data instanceof PagedAnswer) reply(ctx, conn.socket, { request_id, ok: true, data: data.items, truncated: true, omitted: data.omitted });
-    else reply(ctx, conn.socket, { request_id, ok: true, data });
+    // An action may answer later (a publish waits for its group commit); it is answered just the same.
+    if (data instanceof Promise) {
+      data.then(
+        (later: unknown) => answer(ctx, conn, request_id, later),
+        (err: unknown) => {
+          if (err instanceof HubError) refuse(ctx, conn, request_id, err);
+          else {
+            ctx.core.log.error({ err, systemId: 'hub-ws', agent_id: conn.agentId }, 'websocket action failed');
+            reply(ctx, conn.socket, { request_id, ok: false, error: 'internal error', status: 500, code: 'internal' });
+          }
+        },
+      );
+      return;
+    }
+    answer(ctx, conn, request_id, data);
   } catch (err) {
     if (err instanceof HubError) {
-      reply(ctx, conn.socket, { request_id, ok: false, error: err.message, status: err.status, code: err.code });
+      refuse(ctx, conn, request_id, err);
       return;
     }
     throw err;
   }
+}
+
+function answer(ctx: HubContext, conn: Connection, request_id: string | undefined, data: unknown): void {
+  if (data instanceof PagedAnswer) reply(ctx, conn.socket, { request_id, ok: true, data: data.items, truncated: true, omitted: data.omitted });
+  else reply(ctx, conn.socket, { request_id, ok: true, data });
+}
+
+function refuse(ctx: HubContext, conn: Connection, request_id: string | undefined, err: HubError): void {
+  reply(ctx, conn.socket, { request_id, ok: false, error: err.message, status: err.status, code: err.code });
 }
 
 function onAuth(ctx: HubContext, conn: Connection, token: string, request_id: string | undefined, authenticated: () => void): void {

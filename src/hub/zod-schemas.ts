@@ -13,8 +13,21 @@ import { describeIssues } from './http.js';
 
 export interface ZodTypeProvider extends FastifyTypeProvider {
   validator: this['schema'] extends z.ZodType ? z.output<this['schema']> : unknown;
-  serializer: this['schema'] extends z.ZodType ? z.input<this['schema']> : unknown;
+  serializer: this['schema'] extends z.ZodType ? Known<z.input<this['schema']>> : unknown;
 }
+
+/**
+ * A type without its string index signatures, at every depth: a loose response object
+ * (src/hub/responses.ts) promises its named fields, and a handler may return any type that has
+ * them (an interface has no index signature, so it would not match `{[k: string]: unknown}`).
+ */
+export type Known<T> = T extends readonly (infer U)[]
+  ? Known<U>[]
+  : T extends (...args: never[]) => unknown
+    ? T
+    : T extends object
+      ? { [K in keyof T as string extends K ? never : K]: Known<T[K]> }
+      : T;
 
 /** How the detail names each part of the request. */
 const WHERE: Readonly<Record<string, string>> = { body: 'body', querystring: 'query', params: 'path', headers: 'headers' };

@@ -12,6 +12,7 @@ import { createReadStream } from 'node:fs';
 import { z } from 'zod';
 import { HubError, type HubCore } from '../core.js';
 import type { ZodTypeProvider } from '../zod-schemas.js';
+import { ErrorReply } from '../responses.js';
 import { LEGACY_OWNER, type MediaRow, type MediaStore } from './store.js';
 
 const SignBody = z.looseObject({
@@ -76,7 +77,7 @@ export function mediaRoutes(core: HubCore, store: MediaStore): Promise<void> {
     return { url: `${origin(req)}/media/${row.id}`, media_id: row.id, filename: row.filename, mime_type: row.mime_type, size: row.size };
   });
 
-  app.get('/media/:id', { schema: { params: IdParams } }, async (req, reply) => {
+  app.get('/media/:id', { schema: { params: IdParams, response: { '4xx': ErrorReply } } }, async (req, reply) => {
     const { id } = req.params;
     const row = store.committed(id);
     if (!row) throw new HubError(404, `media ${id} not found`);

@@ -5,6 +5,7 @@ import { intParam } from '../http.js';
 import type { ZodTypeProvider } from '../zod-schemas.js';
 import { whoIs } from '../caller.js';
 import { readableTopic, timelineMarkdown } from './history.js';
+import { ExportReply, ok } from '../responses.js';
 
 export const EXPORT_DEFAULT_LIMIT = 2000;
 export const EXPORT_MAX_LIMIT = 5000;
@@ -27,7 +28,7 @@ export function cutAt(lines: readonly { id?: string | undefined }[], omitted: nu
 }
 
 export function exportRoutes(core: HubCore): void {
-  core.app.withTypeProvider<ZodTypeProvider>().get('/export/topic/:topic_id', { schema: { params: Params, querystring: Query } }, async (req) => {
+  core.app.withTypeProvider<ZodTypeProvider>().get('/export/topic/:topic_id', { schema: { response: ok(ExportReply), params: Params, querystring: Query } }, async (req) => {
     const { topic_id } = req.params;
     const q = req.query;
     const format = q.format.trim().toLowerCase();

@@ -17,6 +17,7 @@ import { cutAt } from './export.routes.js';
 import { distilledMarkdown, readableTopic, timelineMarkdown } from './history.js';
 import { assertRoom } from './memory-quota.js';
 import { closeSync, onPath, openForRead, openForWrite, resolveUnder } from './safe-path.js';
+import { ok } from '../responses.js';
 
 export const MEMORY_DIR = 'memory';
 /** The directory of anonymous legacy calls; `agentDirName` never yields a name starting with `@`. */
@@ -52,7 +53,7 @@ export function tail(text: string, tailLines: number): string {
 export function memoryRoutes(core: HubCore): void {
   const app = core.app.withTypeProvider<ZodTypeProvider>();
 
-  app.post('/memory/recall/export', { schema: { body: ExportBody } }, async (req) => {
+  app.post('/memory/recall/export', { schema: { response: ok(z.looseObject({ ok: z.boolean(), path: z.string(), target_path: z.string(), count: z.number(), mode: z.string(), topic_id: z.string() })), body: ExportBody } }, async (req) => {
     const body = req.body;
     const agent = whoIs(core, req, body.agent_id ?? null);
     const topic = readableTopic(core, body.topic_id, agent);
@@ -74,7 +75,7 @@ export function memoryRoutes(core: HubCore): void {
     };
   });
 
-  app.get('/memory/recall/read', { schema: { querystring: ReadQuery } }, async (req) => {
+  app.get('/memory/recall/read', { schema: { response: ok(z.looseObject({ content: z.string(), target_path: z.string(), truncated: z.boolean() })), querystring: ReadQuery } }, async (req) => {
     const q = req.query;
     const agent = whoIs(core, req, q.agent_id ?? null);
     const root = memoryRoot(core.dataDir, agent);

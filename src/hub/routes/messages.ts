@@ -6,8 +6,9 @@ import type { HubContext } from '../context.js';
 import { intParam } from '../http.js';
 import type { ZodTypeProvider } from '../zod-schemas.js';
 import { OMITTED_HEADER, TRUNCATED_HEADER } from '../http.js';
-import { assertContentSize, DEFAULT_HISTORY_LIMIT, DEFAULT_POLL_LIMIT, history, MAX_HISTORY_LIMIT, MAX_POLL_LIMIT, p2p, publish } from '../ops.js';
+import { assertContentSize, DEFAULT_HISTORY_LIMIT, DEFAULT_POLL_LIMIT, history, MAX_HISTORY_LIMIT, MAX_POLL_LIMIT, p2p, publishGrouped } from '../ops.js';
 import { claimedFrom, reader } from './claimed.js';
+import { FeedReply, MessageReply, ok, PollReply } from '../responses.js';
 
 const TopicParams = z.object({ topic_id: z.string().min(1).max(200) });
 const AgentParams = z.object({ agent_id: z.string().min(1).max(200) });
@@ -38,20 +39,20 @@ const withContent = async (req: FastifyRequest) => precheckContent(req.body);
 
 export function messageRoutes(root: FastifyInstance, ctx: HubContext): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
-  app.post('/messages/', { preValidation: withContent, schema: { body: PublishBody } }, async (req) => {
+  app.post('/messages/', { preValidation: withContent, schema: { body: PublishBody, response: ok(MessageReply) } }, async (req) => {
     const body = req.body;
     const agentId = ctx.auth.callerAgent(req, body.sender_id ?? claimedFrom(req, 'sender_id', 'agent_id'));
-    return publish(ctx, agentId, body);
+    return publishGrouped(ctx, agentId, body);
   });
 
-  app.post('/topics/:topic_id/messages', { preValidation: withContent, schema: { params: TopicParams, body: TopicPublishBody } }, async (req) => {
+  app.post('/topics/:topic_id/messages', { preValidation: withContent, schema: { params: TopicParams, body: TopicPublishBody, response: ok(MessageReply) } }, async (req) => {
     const { topic_id } = req.params;
     const body = req.body;
     const agentId = ctx.auth.callerAgent(req, body.sender_id ?? claimedFrom(req, 'agent_id', 'sender_id'));
-    return publish(ctx, agentId, { ...body, topic_id });
+    return publishGrouped(ctx, agentId, { ...body, topic_id });
   });
 
-  app.get('/topics/:topic_id/messages', { schema: { params: TopicParams, querystring: HistoryQuery } }, async (req, res) => {
+  app.get('/topics/:topic_id/messages', { schema: { params: TopicParams, querystring: HistoryQuery, response: ok(z.array(MessageReply)) } }, async (req, res) => {
     const { topic_id } = req.params;
     const q = req.query;
     const who = reader(ctx, req, claimedFrom(req, 'agent_id'));
@@ -61,13 +62,13 @@ export function messageRoutes(root: FastifyInstance, ctx: HubContext): void {
     return page.messages;
   });
 
-  app.get('/messages/poll/:agent_id', { schema: { params: AgentParams, querystring: PollQuery } }, async (req) => {
+  app.get('/messages/poll/:agent_id', { schema: { params: AgentParams, querystring: PollQuery, response: ok(PollReply) } }, async (req) => {
     const { agent_id } = req.params;
     const q = req.query;
     return ctx.messages.poll(ctx.auth.callerAgent(req, agent_id), q.limit);
   });
 
-  app.post('/messages/p2p', { preValidation: withContent, schema: { body: P2pBody } }, async (req) => {
+  app.post('/messages/p2p', { preValidation: withContent, schema: { body: P2pBody, response: ok(MessageReply) } }, async (req) => {
     const body = req.body;
     const agentId = ctx.auth.callerAgent(req, body.sender_id ?? claimedFrom(req, 'sender_id', 'agent_id'));
     return p2p(ctx, agentId, { ...body, target: (body.target_agent_id ?? body.target_id) as string });
@@ -75,14 +76,14 @@ export function messageRoutes(root: FastifyInstance, ctx: HubContext): void {
 
   const feedCaller = (req: FastifyRequest) => ctx.auth.callerAgent(req, claimedFrom(req, 'agent_id'));
 
-  app.get('/feed', { schema: { querystring: FeedQuery } }, async (req) => {
+  app.get('/feed', { schema: { querystring: FeedQuery, response: ok(FeedReply) } }, async (req) => {
     const q = req.query;
     const agentId = feedCaller(req);
     const page = ctx.messages.feed(agentId, q.page, q.limit, q.content_type);
     return { messages: page.messages, page: q.page, limit: q.limit, ...(page.omitted > 0 ? { truncated: true, omitted: page.omitted } : {}) };
   });
 
-  app.get('/feed/p2p-inbox', { schema: { querystring: FeedQuery } }, async (req) => {
+  app.get('/feed/p2p-inbox', { schema: { querystring: FeedQuery, response: ok(z.array(z.looseObject({ peer_agent_id: z.string(), topic_id: z.string(), unread_count: z.number() }))) } }, async (req) => {
     const q = req.query;
     return ctx.messages.p2pInbox(feedCaller(req), q.page, q.limit);
   });

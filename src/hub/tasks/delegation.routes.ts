@@ -13,6 +13,7 @@ import { DelegationCreateBody, P2pAsBody, PublishAsBody } from '../../protocol/i
 import { HubError, type HubCore } from '../core.js';
 import type { ZodTypeProvider } from '../zod-schemas.js';
 import type { DelegationRecord, TasksRepo } from './repo.js';
+import { MessageReply, ok } from '../responses.js';
 
 const ListQuery = z.looseObject({
   manager_agent_id: z.string().min(1).max(200).optional(),
@@ -42,7 +43,7 @@ export function delegationRoutes(core: HubCore, repo: TasksRepo): void {
     return d;
   };
 
-  app.post('/manager/delegations', { schema: { body: DelegationCreateBody } }, async (req) => {
+  app.post('/manager/delegations', { schema: { response: ok(z.looseObject({ manager_agent_id: z.string(), target_agent_id: z.string() })), body: DelegationCreateBody } }, async (req) => {
     const body = req.body;
     const caller = core.auth.optionalCallerAgent(req, null);
     if (caller === undefined) throw new HubError(401, GRANT_NEEDS_TOKEN, { 'WWW-Authenticate': 'Bearer' });
@@ -65,7 +66,7 @@ export function delegationRoutes(core: HubCore, repo: TasksRepo): void {
     });
   });
 
-  app.get('/manager/delegations', { schema: { querystring: ListQuery } }, async (req) => {
+  app.get('/manager/delegations', { schema: { response: ok(z.array(z.looseObject({ manager_agent_id: z.string(), target_agent_id: z.string() }))), querystring: ListQuery } }, async (req) => {
     const q = req.query;
     const tokenAgent = core.auth.optionalCallerAgent(req, null);
     const caller = tokenAgent ?? core.auth.callerAgent(req, q.manager_agent_id ?? q.agent_id ?? null);
@@ -75,7 +76,7 @@ export function delegationRoutes(core: HubCore, repo: TasksRepo): void {
       .filter((d) => (q.target_agent_id ? d.target_agent_id === q.target_agent_id : true));
   });
 
-  app.delete('/manager/delegations', { schema: { querystring: RemoveQuery } }, async (req) => {
+  app.delete('/manager/delegations', { schema: { response: ok(z.looseObject({ ok: z.boolean(), manager_agent_id: z.string(), target_agent_id: z.string() })), querystring: RemoveQuery } }, async (req) => {
     const q = req.query;
     const tokenAgent = core.auth.optionalCallerAgent(req, null);
     const caller = tokenAgent ?? core.auth.callerAgent(req, q.manager_agent_id ?? q.agent_id ?? null);
@@ -89,7 +90,7 @@ export function delegationRoutes(core: HubCore, repo: TasksRepo): void {
     return { ok: true, manager_agent_id: manager, target_agent_id: q.target_agent_id };
   });
 
-  app.post('/manager/publish-as', { schema: { body: PublishAsBody } }, async (req) => {
+  app.post('/manager/publish-as', { schema: { response: ok(MessageReply), body: PublishAsBody } }, async (req) => {
     const body = req.body;
     const d = delegationFor(req, body.manager_agent_id, body.target_agent_id, 'can_publish');
     if (!core.topics.get(body.topic_id)) throw new HubError(404, `topic ${body.topic_id} not found`);
@@ -108,7 +109,7 @@ export function delegationRoutes(core: HubCore, repo: TasksRepo): void {
     });
   });
 
-  app.post('/manager/p2p-as', { schema: { body: P2pAsBody } }, async (req) => {
+  app.post('/manager/p2p-as', { schema: { response: ok(MessageReply), body: P2pAsBody } }, async (req) => {
     const body = req.body;
     const d = delegationFor(req, body.manager_agent_id, body.target_agent_id, 'can_p2p');
     if (body.peer_agent_id === d.target_agent_id) throw new HubError(422, 'body.peer_agent_id: must be another agent than the target');

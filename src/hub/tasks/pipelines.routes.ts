@@ -12,6 +12,7 @@ import type { ZodTypeProvider } from '../zod-schemas.js';
 import { whoIs, whoIsNamed } from './access.js';
 import type { PipelineRecord } from './repo.js';
 import type { TaskService } from './service.js';
+import { AnyObject, ok, PipelineReply } from '../responses.js';
 
 const IdParams = z.object({ id: z.string().min(1).max(200) });
 const AgentQuery = z.looseObject({ agent_id: z.string().min(1).max(200).optional() });
@@ -40,24 +41,24 @@ export function pipelineRoutes(core: HubCore, svc: TaskService): void {
     }
   };
 
-  app.get('/tasks/pipelines', { schema: { querystring: AgentQuery } }, async (req) => {
+  app.get('/tasks/pipelines', { schema: { response: ok(z.array(PipelineReply)), querystring: AgentQuery } }, async (req) => {
     whoIs(core, req, req.query.agent_id);
     return repo.listPipelines().map(view);
   });
 
-  app.get('/tasks/pipelines/:id', { schema: { params: IdParams, querystring: AgentQuery } }, async (req) => {
+  app.get('/tasks/pipelines/:id', { schema: { response: ok(PipelineReply), params: IdParams, querystring: AgentQuery } }, async (req) => {
     const { id } = req.params;
     whoIs(core, req, req.query.agent_id);
     return view(find(id));
   });
 
-  app.get('/tasks/pipelines/:id/stats', { schema: { params: IdParams, querystring: AgentQuery } }, async (req) => {
+  app.get('/tasks/pipelines/:id/stats', { schema: { response: ok(z.record(z.string(), z.number())), params: IdParams, querystring: AgentQuery } }, async (req) => {
     const { id } = req.params;
     whoIs(core, req, req.query.agent_id);
     return repo.pipelineCounts(find(id).id);
   });
 
-  app.post('/tasks/pipelines', { schema: { body: PipelineCreateBody } }, async (req) => {
+  app.post('/tasks/pipelines', { schema: { response: ok(PipelineReply), body: PipelineCreateBody } }, async (req) => {
     const body = req.body;
     const caller = whoIs(core, req, body.creator_agent_id);
     const now = core.now();
@@ -74,7 +75,7 @@ export function pipelineRoutes(core: HubCore, svc: TaskService): void {
     return view(p);
   });
 
-  app.patch('/tasks/pipelines/:id', { schema: { params: IdParams, body: PipelineUpdateBody, querystring: AgentQuery } }, async (req) => {
+  app.patch('/tasks/pipelines/:id', { schema: { response: ok(PipelineReply), params: IdParams, body: PipelineUpdateBody, querystring: AgentQuery } }, async (req) => {
     const { id } = req.params;
     const body = req.body;
     const caller = whoIs(core, req, req.query.agent_id);
@@ -87,7 +88,7 @@ export function pipelineRoutes(core: HubCore, svc: TaskService): void {
     return view(find(id));
   });
 
-  app.delete('/tasks/pipelines/:id', { schema: { params: IdParams, querystring: AgentQuery } }, async (req) => {
+  app.delete('/tasks/pipelines/:id', { schema: { response: ok(z.looseObject({ ok: z.boolean(), id: z.string(), moved_tasks: z.number(), moved_to: z.string() })), params: IdParams, querystring: AgentQuery } }, async (req) => {
     const { id } = req.params;
     const caller = whoIs(core, req, req.query.agent_id);
     if (id === DEFAULT_PIPELINE_ID) throw new HubError(409, 'the default pipeline cannot be deleted');
@@ -96,7 +97,7 @@ export function pipelineRoutes(core: HubCore, svc: TaskService): void {
     return { ok: true, id, moved_tasks: moved, moved_to: DEFAULT_PIPELINE_ID };
   });
 
-  app.post('/tasks/pipeline/execute', { schema: { body: PipelineExecuteBody } }, async (req) => {
+  app.post('/tasks/pipeline/execute', { schema: { response: ok(AnyObject), body: PipelineExecuteBody } }, async (req) => {
     const body = req.body;
     return svc.executePipeline(whoIsNamed(core, req, body.trigger_agent_id), body.pipeline_id, body.task_ids, body.trigger_agent_id, body.note);
   });

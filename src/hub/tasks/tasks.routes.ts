@@ -20,6 +20,7 @@ import type { ZodTypeProvider } from '../zod-schemas.js';
 import { assertParticipant, canSee, whoIs, whoIsNamed } from './access.js';
 import type { TaskRecord } from './repo.js';
 import type { TaskFieldChanges, TaskService } from './service.js';
+import { AnyObject, MessageReply, ok, TaskReply } from '../responses.js';
 
 /** Fields PATCH /tasks/{id} may change besides `status` (§2.3). */
 export const PATCHABLE_FIELDS = [
@@ -82,7 +83,7 @@ export function taskRoutes(core: HubCore, svc: TaskService): void {
   const app = core.app.withTypeProvider<ZodTypeProvider>();
   const progressOf = (t: TaskRecord) => svc.progressOf(t);
 
-  app.get('/tasks', { schema: { querystring: ListQuery } }, async (req) => {
+  app.get('/tasks', { schema: { response: ok(z.array(TaskReply)), querystring: ListQuery } }, async (req) => {
     const q = req.query;
     const caller = whoIs(core, req, q.agent_id);
     const tasks = svc.repo.listTasks({
@@ -97,7 +98,7 @@ export function taskRoutes(core: HubCore, svc: TaskService): void {
     return tasks.filter((t) => canSee(core, t, caller));
   });
 
-  app.post('/tasks', { schema: { body: TaskCreateBody } }, async (req) => {
+  app.post('/tasks', { schema: { response: ok(TaskReply), body: TaskCreateBody } }, async (req) => {
     const body = req.body;
     // Legacy mode trusts the named creator (the skill's fallback ids are unregistered); required
     // mode checks it against the token, so names that are not agents (the web's 'user') are skipped.
@@ -106,7 +107,7 @@ export function taskRoutes(core: HubCore, svc: TaskService): void {
     return svc.create(caller, body);
   });
 
-  app.get('/tasks/graph', { schema: { querystring: GraphQuery } }, async (req) => {
+  app.get('/tasks/graph', { schema: { response: ok(z.looseObject({ nodes: z.array(z.looseObject({ id: z.string(), status: z.string() })), edges: z.array(AnyObject) })), querystring: GraphQuery } }, async (req) => {
     const q = req.query;
     const caller = whoIs(core, req, q.agent_id);
     const tasks = svc.repo.listTasks({ pipeline_id: q.pipeline_id, limit: q.limit }).filter((t) => canSee(core, t, caller)).reverse();
@@ -127,20 +128,20 @@ export function taskRoutes(core: HubCore, svc: TaskService): void {
     };
   });
 
-  app.get('/tasks/progress', { schema: { querystring: GraphQuery } }, async (req) => {
+  app.get('/tasks/progress', { schema: { response: ok(z.record(z.string(), z.number())), querystring: GraphQuery } }, async (req) => {
     const q = req.query;
     const caller = whoIs(core, req, q.agent_id);
     const tasks = svc.repo.listTasks({ pipeline_id: q.pipeline_id, limit: MAX_TASK_LIMIT }).filter((t) => canSee(core, t, caller));
     return Object.fromEntries(tasks.map((t) => [t.id, progressOf(t)]));
   });
 
-  app.get('/tasks/:id', { schema: { params: IdParams, querystring: AgentQuery } }, async (req) => {
+  app.get('/tasks/:id', { schema: { response: ok(TaskReply), params: IdParams, querystring: AgentQuery } }, async (req) => {
     const { id } = req.params;
     const q = req.query;
     return svc.visible(id, whoIs(core, req, q.agent_id));
   });
 
-  app.patch('/tasks/:id', { schema: { params: IdParams, querystring: AgentQuery, body: PatchBody } }, async (req) => {
+  app.patch('/tasks/:id', { schema: { response: ok(TaskReply), params: IdParams, querystring: AgentQuery, body: PatchBody } }, async (req) => {
     const { id } = req.params;
     const q = req.query;
     const { body, progress } = req.body;
@@ -153,13 +154,13 @@ export function taskRoutes(core: HubCore, svc: TaskService): void {
     return svc.patch(id, whoIs(core, req, q.agent_id), fields, body.status);
   });
 
-  app.delete('/tasks/:id', { schema: { params: IdParams, querystring: DeleteQuery } }, async (req) => {
+  app.delete('/tasks/:id', { schema: { response: ok(z.looseObject({ ok: z.boolean(), task_id: z.string(), deleted_topic: z.boolean() })), params: IdParams, querystring: DeleteQuery } }, async (req) => {
     const { id } = req.params;
     const q = req.query;
     return svc.remove(id, whoIs(core, req, q.agent_id), q.delete_topic);
   });
 
-  app.post('/tasks/:id/assign', { schema: { params: IdParams, body: AgentQuery, querystring: AgentQuery } }, async (req) => {
+  app.post('/tasks/:id/assign', { schema: { response: ok(TaskReply), params: IdParams, body: AgentQuery, querystring: AgentQuery } }, async (req) => {
     const { id } = req.params;
     const q = req.query;
     const body = req.body;
@@ -168,39 +169,39 @@ export function taskRoutes(core: HubCore, svc: TaskService): void {
     return svc.assign(id, whoIs(core, req, null), assignee);
   });
 
-  app.post('/tasks/:id/run', { schema: { params: IdParams, body: TaskRunBody } }, async (req) => {
+  app.post('/tasks/:id/run', { schema: { response: ok(TaskReply), params: IdParams, body: TaskRunBody } }, async (req) => {
     const { id } = req.params;
     const body = req.body;
     return svc.run(id, whoIsNamed(core, req, body.trigger_agent_id), body.trigger_agent_id, body.runner_agent_id, body.note);
   });
 
-  app.post('/tasks/:id/review', { schema: { params: IdParams, body: TaskReviewBody } }, async (req) => {
+  app.post('/tasks/:id/review', { schema: { response: ok(TaskReply), params: IdParams, body: TaskReviewBody } }, async (req) => {
     const { id } = req.params;
     const body = req.body;
     return svc.review(id, whoIsNamed(core, req, body.reviewer), body.action, body.reviewer, body.comment);
   });
 
-  app.post('/tasks/:id/dependencies', { schema: { params: IdParams, body: DependencyBody, querystring: AgentQuery } }, async (req) => {
+  app.post('/tasks/:id/dependencies', { schema: { response: ok(z.looseObject({ task_id: z.string(), depends_on_task_id: z.string() })), params: IdParams, body: DependencyBody, querystring: AgentQuery } }, async (req) => {
     const { id } = req.params;
     const q = req.query;
     const body = req.body;
     return svc.addDependency(id, whoIs(core, req, q.agent_id), body.depends_on_task_id, body.mode, body.required, body.mapping);
   });
 
-  app.get('/tasks/:id/dependencies', { schema: { params: IdParams, querystring: AgentQuery } }, async (req) => {
+  app.get('/tasks/:id/dependencies', { schema: { response: ok(z.looseObject({ upstream: z.array(AnyObject), downstream: z.array(z.string()) })), params: IdParams, querystring: AgentQuery } }, async (req) => {
     const { id } = req.params;
     const q = req.query;
     svc.visible(id, whoIs(core, req, q.agent_id));
     return { upstream: svc.repo.upstreamOf(id), downstream: svc.repo.downstreamOf(id) };
   });
 
-  app.delete('/tasks/:id/dependencies/:dep', { schema: { params: DepParams, querystring: AgentQuery } }, async (req) => {
+  app.delete('/tasks/:id/dependencies/:dep', { schema: { response: ok(z.looseObject({ ok: z.boolean(), task_id: z.string(), depends_on_task_id: z.string() })), params: DepParams, querystring: AgentQuery } }, async (req) => {
     const { id, dep } = req.params;
     const q = req.query;
     return svc.removeDependency(id, whoIs(core, req, q.agent_id), dep);
   });
 
-  app.post('/tasks/:id/chat/send', { schema: { params: IdParams, body: ChatBody, querystring: AgentQuery } }, async (req) => {
+  app.post('/tasks/:id/chat/send', { schema: { response: ok(MessageReply), params: IdParams, body: ChatBody, querystring: AgentQuery } }, async (req) => {
     const { id } = req.params;
     const q = req.query;
     const body = req.body;

@@ -4,9 +4,11 @@
  * `semantic_type` is `rich`; `content_type` is `text` when every block is markdown/text, else `mixed`.
  * `ai_refine` is accepted and ignored (this hub runs no model); the response says so.
  */
+import { z } from 'zod';
 import { RichPublishBody } from '../../protocol/index.js';
 import type { HubCore } from '../core.js';
 import type { ZodTypeProvider } from '../zod-schemas.js';
+import { MessageReply, ok } from '../responses.js';
 
 const TEXT_BLOCKS = new Set(['markdown', 'text', 'md']);
 
@@ -34,7 +36,7 @@ export function richContentType(blocks: readonly RichBlockIn[]): 'text' | 'mixed
 }
 
 export function richRoutes(core: HubCore): void {
-  core.app.withTypeProvider<ZodTypeProvider>().post('/rich/publish', { schema: { body: RichPublishBody } }, async (req) => {
+  core.app.withTypeProvider<ZodTypeProvider>().post('/rich/publish', { schema: { response: ok(MessageReply.extend({ ai_refined: z.boolean() })), body: RichPublishBody } }, async (req) => {
     const body = req.body;
     const caller = core.auth.callerAgent(req, body.agent_id ?? null);
     const message = core.messages.publish(caller, {

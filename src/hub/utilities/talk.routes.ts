@@ -8,6 +8,7 @@ import { TalkRandomBody } from '../../protocol/index.js';
 import { HubError, type HubCore } from '../core.js';
 import type { ZodTypeProvider } from '../zod-schemas.js';
 import { keywordsOf, score } from './keywords.js';
+import { AnyObject, ok } from '../responses.js';
 
 /** How many public topics one search looks at (newest first). */
 export const TALK_SCAN_LIMIT = 5000;
@@ -16,7 +17,7 @@ export const TALK_SCAN_LIMIT = 5000;
 const reasonOf = (e: unknown, fallback: string): string => (e instanceof HubError ? e.message : fallback);
 
 export function talkRoutes(core: HubCore): void {
-  core.app.withTypeProvider<ZodTypeProvider>().post('/talk/random', { schema: { body: TalkRandomBody } }, async (req) => {
+  core.app.withTypeProvider<ZodTypeProvider>().post('/talk/random', { schema: { response: ok(AnyObject), body: TalkRandomBody } }, async (req) => {
     const body = req.body;
     const caller = core.auth.callerAgent(req, body.agent_id ?? null);
     const keywords = keywordsOf(body.text);
