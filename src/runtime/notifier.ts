@@ -6,7 +6,10 @@
  * 1. held rows that came due (a burst, a digest topic, quiet hours) are folded into one digest;
  * 2. the oldest pending row is sent with the idempotency key `wtt-<row id>`;
  * 3. the outcome is recorded (attempt, adapter, chat message id); a row failed for good is copied to
- *    the fallback routes and announced once on the other routes.
+ *    the fallback routes and announced once on the other routes;
+ * 4. while sends succeed, the next pending row is sent the same way (2–3), up to `maxSends`, until
+ *    the route is empty or the runtime drains. Rows go out strictly one after another, each
+ *    recorded before the next is sent: a crash repeats at most the one send in flight.
  */
 import { createHash } from 'node:crypto';
 import { assign, enqueueActions, fromPromise, sendParent, setup } from 'xstate';
@@ -40,7 +43,9 @@ export type NotifierDrain = { type: 'NOTIFIER.DRAIN' };
 const shortHash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 10);
 
 /** Everything `deliverNext` does for one route, as a plain async function (tested through the hub). */
-export function makeDeliverNext(deps: NotifierDeps) {
+export function makeDeliverNext(deps: NotifierDeps): ((input: DeliverInput) => Promise<DeliverOutcome>) & { drain(): void } {
+  // Set at shutdown (NOTIFIER.DRAIN): a delivery in progress stops after the send in flight.
+  let draining = false;
   const all = [...deps.routes.primary, ...deps.routes.fallbacks];
   const byKey = new Map(all.map((r) => [r.key, r]));
   const adapters = new Map<string, ImAdapter>();
@@ -119,16 +124,32 @@ export function makeDeliverNext(deps: NotifierDeps) {
     return res;
   };
 
-  return async (input: DeliverInput): Promise<DeliverOutcome> => {
+  const wakeInMs = (route: Route) => {
+    const next = store.outbox.nextHeldAt(route.key);
+    return next === undefined ? undefined : Math.max(0, next - store.now());
+  };
+
+  /** Send rows while they go through; the first failure ends the delivery (with `sent` before it). */
+  const deliver = async (input: DeliverInput): Promise<DeliverOutcome> => {
     const route = byKey.get(input.route);
     if (!route) return { kind: 'misconfigured', error: `route ${input.route} is not configured` };
     const adapter = adapterOf(route);
     foldHeld(route, adapter);
-    const row = store.outbox.head(route.key);
-    if (!row) {
-      const next = store.outbox.nextHeldAt(route.key);
-      return { kind: 'empty', wakeInMs: next === undefined ? undefined : Math.max(0, next - Date.now()) };
+    const max = input.probe ? 1 : Math.max(1, Math.floor(input.maxSends ?? 1));
+    let sent = 0;
+    for (;;) {
+      const row = store.outbox.head(route.key);
+      if (!row) return sent === 0 ? { kind: 'empty', wakeInMs: wakeInMs(route) } : { kind: 'sent', count: sent, drained: true, wakeInMs: wakeInMs(route) };
+      // The machine's attempt count is for the row it last saw at the head; a later row is fresh.
+      const out = await deliverRow(route, adapter, row, sent === 0 ? input.attempt : 0, input.maxAttempts);
+      if (out.kind !== 'sent') return sent === 0 ? out : { ...out, sent };
+      sent++;
+      if (sent >= max || draining) return { kind: 'sent', count: sent };
     }
+  };
+
+  type RowOutcome = Exclude<DeliverOutcome, { kind: 'empty' }>;
+  const deliverRow = async (route: Route, adapter: ImAdapter, row: OutboxEntry, attempt: number, maxAttempts: number): Promise<RowOutcome> => {
     try {
       const res = row.kind === 'status' ? await sendStatus(route, adapter, row) : await adapter.send({ route, text: row.text, idempotencyKey: `wtt-${row.id}` });
       store.outbox.markSent(row.id, res.adapter, res.messageId);
@@ -149,16 +170,22 @@ export function makeDeliverNext(deps: NotifierDeps) {
         return { kind: 'misconfigured', error, wake: where };
       }
       const permanent = isDeliveryError(e) && e.kind === 'permanent';
-      const final = permanent || input.attempt + 1 >= input.maxAttempts;
-      const why = permanent ? error : `${error} (gave up after ${input.attempt + 1} attempts)`;
+      const final = permanent || attempt + 1 >= maxAttempts;
+      const why = permanent ? error : `${error} (gave up after ${attempt + 1} attempts)`;
       store.outbox.markAttemptFailed(row.id, adapterName, final ? why : error, final);
       if (final) {
         return { kind: 'failed', error: why, wake: failedForGood({ ...row, attempts: row.attempts + 1 }, why) };
       }
-      deps.log?.warn({ systemId: `notifier:${route.key}`, delivery_id: row.id, attempt: input.attempt + 1, err: error }, 'delivery failed; retrying');
+      deps.log?.warn({ systemId: `notifier:${route.key}`, delivery_id: row.id, attempt: attempt + 1, err: error }, 'delivery failed; retrying');
       return { kind: 'retry', error, retryAfterMs: isDeliveryError(e) ? e.retryAfterMs : undefined };
     }
   };
+
+  return Object.assign(deliver, {
+    drain() {
+      draining = true;
+    },
+  });
 }
 
 /** The notifier hub machine with its route actors wired to the store and the adapters. */
@@ -168,6 +195,7 @@ export function notifierLogic(deps: NotifierDeps) {
     actors: { deliverNext: fromPromise<DeliverOutcome, DeliverInput>(({ input }) => deliverNext(input)) },
     actions: { tellHub: sendParent((_, report: HubReport) => report) },
   });
+  const stopBatches = () => deliverNext.drain();
   const keys = [...new Set([...deps.routes.primary, ...deps.routes.fallbacks].map((r) => r.key))];
   return setup({
     types: { context: {} as NotifierHubContext, events: {} as OutboxWake | NotifierDrain | HubReport },
@@ -192,9 +220,12 @@ export function notifierLogic(deps: NotifierDeps) {
         }),
       },
       'NOTIFIER.DRAIN': {
-        actions: enqueueActions(({ enqueue, context }) => {
-          for (const k of context.routes) enqueue.sendTo(k, { type: 'DRAIN' });
-        }),
+        actions: [
+          stopBatches,
+          enqueueActions(({ enqueue, context }) => {
+            for (const k of context.routes) enqueue.sendTo(k, { type: 'DRAIN' });
+          }),
+        ],
       },
       'ROUTE.WAKE_OTHERS': {
         actions: enqueueActions(({ enqueue, context, event }) => {

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { WttError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { TopicNotifyMode } from './notify-policy.js';
-import { OUTBOX_ADDED_COLUMNS, OUTBOX_DDL, OutboxTable, type DeliveryState, type OutboxCounts, type OutboxEntry, type Trace } from './outbox.js';
+import { OUTBOX_ADDED_COLUMNS, OUTBOX_DDL, OutboxTable, type DeliveryState, type Durability, type OutboxCounts, type OutboxEntry, type Trace } from './outbox.js';
 
 export const STATE_FILE = 'state.sqlite';
 /**
@@ -113,7 +113,8 @@ const RUN_CLEAN_KEY = 'run.clean_stop';
 export class StateStore {
   readonly path: string;
   private readonly db: Db;
-  private readonly now: () => number;
+  /** The store's one clock (ms): what it stamps rows with and compares `next_at` against. */
+  readonly now: () => number;
   private readonly windowMs: number;
   private readonly minIds: number;
   private insertsSincePrune = 0;
@@ -138,7 +139,7 @@ export class StateStore {
     // The dedupe window is a guarantee (issue 4): it can be widened, never narrowed.
     this.windowMs = Math.max(opts.seenWindowMs ?? 0, SEEN_DEFAULTS.windowMs);
     this.minIds = Math.max(Math.floor(opts.seenMinIds ?? 0), SEEN_DEFAULTS.minIds);
-    this.outbox = new OutboxTable(db, this.now);
+    this.outbox = new OutboxTable(db, this.now, (fn, durability) => this.transaction(fn, durability));
     this.st = {
       getCursor: db.prepare('SELECT topic_id, message_id, seq, created_at FROM cursors WHERE topic_id = ?'),
       setCursor: db.prepare(
@@ -247,14 +248,14 @@ export class StateStore {
    * had already been recorded (nothing changed).
    */
   markHandled(m: { id: string; topic_id: string; seq?: number | null | undefined; created_at?: string | null | undefined }): boolean {
-    const fresh = this.db.transaction(() => {
+    const fresh = this.transaction(() => {
       const r = this.st.addSeen.run(m.id, m.topic_id, this.now());
       if (r.changes === 0) return false;
       this.setCursor({ topic_id: m.topic_id, message_id: m.id, seq: m.seq ?? null, created_at: m.created_at ?? null });
       const wm = this.getKv('watermark');
       if (m.created_at && (!wm || Date.parse(m.created_at) > Date.parse(wm))) this.setKv('watermark', m.created_at);
       return true;
-    })();
+    });
     if (fresh && ++this.insertsSincePrune >= SEEN_DEFAULTS.pruneEvery) this.pruneSeen();
     return fresh;
   }
@@ -376,9 +377,23 @@ export class StateStore {
   }
 
   // ── transactions ───────────────────────────────────────────────────────────────────────
-  /** Run `fn` in one SQLite transaction (nested calls become savepoints). */
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+  /**
+   * Run `fn` in one SQLite transaction. Inside an open one, `fn` simply runs as part of it (no
+   * savepoint: a throw rolls back the whole outer transaction, which is what every caller wants).
+   * Durability classes: `durable` (the default) returns after the commit is on disk
+   * (`synchronous = FULL`, one fsync); `relaxed` returns once it is in the WAL (`NORMAL`): it
+   * survives a crash or SIGKILL of this process, not an OS crash or power loss. A relaxed part of a
+   * durable transaction is durable.
+   */
+  transaction<T>(fn: () => T, durability: Durability = 'durable'): T {
+    if (this.db.inTransaction) return fn();
+    if (durability === 'durable') return this.db.transaction(fn)();
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return this.db.transaction(fn)();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   // ── outbox (see outbox.ts) ─────────────────────────────────────────────────────────────
