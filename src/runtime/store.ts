@@ -122,6 +122,11 @@ export class StateStore {
   readonly outbox: OutboxTable;
   /** Routes a notice goes to when none is named (the primary routes; set by the runtime). */
   private noticeRoutes: readonly string[] = ['console:stdout'];
+  /**
+   * Built once (a per-call `db.transaction(fn)` and `db.pragma()` cost more than the one-row
+   * statements they wrap): one runner for every transaction, and the two durability switches.
+   */
+  private readonly tx: { run: (fn: () => unknown) => unknown; relaxed: Statement<[]>; durable: Statement<[]> };
   private readonly st: {
     getCursor: Statement<[string]>;
     setCursor: Statement<[string, string, number | null, string | null, number]>;
@@ -139,6 +144,11 @@ export class StateStore {
     // The dedupe window is a guarantee (issue 4): it can be widened, never narrowed.
     this.windowMs = Math.max(opts.seenWindowMs ?? 0, SEEN_DEFAULTS.windowMs);
     this.minIds = Math.max(Math.floor(opts.seenMinIds ?? 0), SEEN_DEFAULTS.minIds);
+    this.tx = {
+      run: db.transaction((fn: () => unknown) => fn()),
+      relaxed: db.prepare('PRAGMA synchronous = NORMAL'),
+      durable: db.prepare('PRAGMA synchronous = FULL'),
+    };
     this.outbox = new OutboxTable(db, this.now, (fn, durability) => this.transaction(fn, durability));
     this.st = {
       getCursor: db.prepare('SELECT topic_id, message_id, seq, created_at FROM cursors WHERE topic_id = ?'),
@@ -387,12 +397,12 @@ export class StateStore {
    */
   transaction<T>(fn: () => T, durability: Durability = 'durable'): T {
     if (this.db.inTransaction) return fn();
-    if (durability === 'durable') return this.db.transaction(fn)();
-    this.db.pragma('synchronous = NORMAL');
+    if (durability === 'durable') return this.tx.run(fn) as T;
+    this.tx.relaxed.run();
     try {
-      return this.db.transaction(fn)();
+      return this.tx.run(fn) as T;
     } finally {
-      this.db.pragma('synchronous = FULL');
+      this.tx.durable.run();
     }
   }
 
