@@ -12,19 +12,30 @@
  *   misconfigured: a 401 or a bad route; not retried until WAKE after the user fixes it (or recheckMs).
  *
  * A row is failed for good (and announced, by the deliver actor) after `maxAttempts` or at once on
- * a permanent error: never retried forever. The machine is pure: the store and the adapter sit in
+ * a permanent error: never retried forever.
+ *
+ * One `deliverNext` may send several rows, one after another and each recorded before the next
+ * (at most `maxSends`: the tokens left, or SEND_BATCH_MAX), so a busy route pays the actor's
+ * overhead once per batch, not once per message. Its outcome says how many went out (`count`, or
+ * `sent` before a failure) and whether the route is now empty (`drained`: go idle without asking
+ * again). The machine is pure: the store and the adapter sit in
  * the `deliverNext` actor; time comes from XState delays; randomness from `input.random`.
  */
 import { assign, enqueueActions, fromPromise, raise, setup } from 'xstate';
 
 export type DeliverOutcome =
-  | { kind: 'sent'; wake?: readonly string[] }
+  /**
+   * `count` rows went out (default 1). `drained`: nothing is pending now (`wakeInMs` when a held
+   * row becomes due), so the route goes idle without another delivery.
+   */
+  | { kind: 'sent'; count?: number | undefined; drained?: boolean | undefined; wakeInMs?: number | undefined; wake?: readonly string[] }
   /** Nothing to send now; `wakeInMs` when a held row (digest) becomes due. */
   | { kind: 'empty'; wakeInMs?: number | undefined; wake?: readonly string[] }
-  | { kind: 'retry'; error: string; retryAfterMs?: number | undefined; wake?: readonly string[] }
+  /** `sent` (in the three failures): rows that went out in this delivery before the one that failed. */
+  | { kind: 'retry'; error: string; retryAfterMs?: number | undefined; wake?: readonly string[]; sent?: number | undefined }
   /** The head row failed for good (permanent, or out of attempts); the next row is next. */
-  | { kind: 'failed'; error: string; wake?: readonly string[] }
-  | { kind: 'misconfigured'; error: string; wake?: readonly string[] };
+  | { kind: 'failed'; error: string; wake?: readonly string[]; sent?: number | undefined }
+  | { kind: 'misconfigured'; error: string; wake?: readonly string[]; sent?: number | undefined };
 
 export interface DeliverInput {
   route: string;
@@ -32,7 +43,12 @@ export interface DeliverInput {
   attempt: number;
   maxAttempts: number;
   probe: boolean;
+  /** The most rows this delivery may send (the pacing tokens left; 1 for a probe). */
+  maxSends: number;
 }
+
+/** The most rows one delivery sends before the machine looks again (DRAIN, status reports). */
+export const SEND_BATCH_MAX = 64;
 
 export interface NotifierTuning {
   retryBaseMs?: number | undefined;
@@ -78,6 +94,13 @@ export type NotifierEvent = { type: 'WAKE' } | { type: 'TOKEN' } | { type: 'DRAI
 
 type Cfg = Required<NotifierTuning>;
 
+/** Rows an outcome says went out. */
+function sentIn(out: DeliverOutcome | undefined): number {
+  if (!out) return 0;
+  if (out.kind === 'sent') return Math.max(1, out.count ?? 1);
+  return out.kind === 'empty' ? 0 : Math.max(0, out.sent ?? 0);
+}
+
 function equalJitter(attempt: number, baseMs: number, capMs: number, random: () => number): number {
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(Math.max(attempt - 1, 0), 31));
   const r = random();
@@ -111,11 +134,17 @@ export const notifierMachine = setup({
     /** Provided by the hub (sendParent); a no-op for a machine that runs alone. */
     tellHub: (_, _report: HubReport) => {},
     noteError: assign({ lastError: ({ event }) => errorOf(event) }),
-    /** A send spends a token, given back 60 s later (a sliding minute). ratePerMin 0: no pacing, no timers. */
-    spendToken: enqueueActions(({ context, enqueue }) => {
-      if (context.cfg.ratePerMin <= 0) return;
-      enqueue.assign({ tokens: context.tokens - 1 });
-      enqueue.raise({ type: 'TOKEN' }, { delay: 60_000 });
+    /**
+     * Each send spends a token, given back 60 s later (a sliding minute). ratePerMin 0: no pacing,
+     * no timers. Rows sent before a failure in the same delivery also reset the row's attempts.
+     */
+    spendToken: enqueueActions(({ context, event, enqueue }) => {
+      const out = (event as { output?: DeliverOutcome }).output;
+      const n = sentIn(out);
+      if (n > 0 && out?.kind !== 'sent') enqueue.assign({ attempt: 0, failuresInRow: 0 });
+      if (context.cfg.ratePerMin <= 0 || n === 0) return;
+      enqueue.assign({ tokens: context.tokens - n });
+      for (let i = 0; i < n; i++) enqueue.raise({ type: 'TOKEN' }, { delay: 60_000 });
     }),
     noteRetry: assign({
       attempt: ({ context }) => context.attempt + 1,
@@ -144,7 +173,8 @@ export const notifierMachine = setup({
   },
   guards: {
     outOfTokens: ({ context }) => context.cfg.ratePerMin > 0 && context.tokens <= 0,
-    circuitTrips: ({ context }) => context.failuresInRow + 1 >= context.cfg.circuitAfter,
+    // A delivery that sent rows before failing starts a new run of failures.
+    circuitTrips: ({ context, event }) => (sentIn((event as { output?: DeliverOutcome }).output) > 0 ? 0 : context.failuresInRow) + 1 >= context.cfg.circuitAfter,
     hasWakeIn: ({ context }) => context.wakeInMs !== undefined,
     draining: ({ context }) => context.draining,
   },
@@ -196,10 +226,26 @@ export const notifierMachine = setup({
       on: { DRAIN: { actions: assign({ draining: true }) } },
       invoke: {
         src: 'deliverNext',
-        input: ({ context }) => ({ route: context.route, attempt: context.attempt, maxAttempts: context.cfg.maxAttempts, probe: false }),
+        input: ({ context }) => ({
+          route: context.route,
+          attempt: context.attempt,
+          maxAttempts: context.cfg.maxAttempts,
+          probe: false,
+          maxSends: context.cfg.ratePerMin > 0 ? Math.max(1, Math.min(context.tokens, SEND_BATCH_MAX)) : SEND_BATCH_MAX,
+        }),
         onDone: [
           // The outcome is already in the store (the delivery actor writes it): just stop.
           { guard: 'draining', target: 'drained' },
+          {
+            // Sent, and nothing more is pending: idle at once (paced first if out of tokens).
+            guard: ({ event }) => event.output.kind === 'sent' && event.output.drained === true,
+            target: 'afterDrain',
+            actions: [
+              { type: 'tellHub', params: ({ event }) => wakeReport(event.output) },
+              assign({ attempt: 0, failuresInRow: 0, retryAfterMs: undefined, lastError: null, wakeInMs: ({ event }) => (event.output.kind === 'sent' ? event.output.wakeInMs : undefined) }),
+              'spendToken',
+            ],
+          },
           {
             guard: ({ event }) => event.output.kind === 'sent',
             target: 'afterSend',
@@ -218,15 +264,15 @@ export const notifierMachine = setup({
             guard: ({ event }) => event.output.kind === 'failed',
             target: 'sending',
             reenter: true,
-            actions: [{ type: 'tellHub', params: ({ event }) => wakeReport(event.output) }, 'noteError', assign({ attempt: 0, retryAfterMs: undefined })],
+            actions: [{ type: 'tellHub', params: ({ event }) => wakeReport(event.output) }, 'spendToken', 'noteError', assign({ attempt: 0, retryAfterMs: undefined })],
           },
           {
             guard: ({ event }) => event.output.kind === 'misconfigured',
             target: 'misconfigured',
-            actions: [{ type: 'tellHub', params: ({ event }) => wakeReport(event.output) }, 'noteError'],
+            actions: [{ type: 'tellHub', params: ({ event }) => wakeReport(event.output) }, 'spendToken', 'noteError'],
           },
-          { guard: 'circuitTrips', target: 'circuitOpen', actions: [{ type: 'tellHub', params: ({ event }) => wakeReport(event.output) }, 'noteRetry'] },
-          { target: 'retrying', actions: [{ type: 'tellHub', params: ({ event }) => wakeReport(event.output) }, 'noteRetry'] },
+          { guard: 'circuitTrips', target: 'circuitOpen', actions: [{ type: 'tellHub', params: ({ event }) => wakeReport(event.output) }, 'spendToken', 'noteRetry'] },
+          { target: 'retrying', actions: [{ type: 'tellHub', params: ({ event }) => wakeReport(event.output) }, 'spendToken', 'noteRetry'] },
         ],
         onError: [
           { guard: 'draining', target: 'drained' },
@@ -238,6 +284,10 @@ export const notifierMachine = setup({
     },
     afterSend: {
       always: [{ guard: 'outOfTokens', target: 'paced' }, { target: 'sending' }],
+    },
+    afterDrain: {
+      // Out of tokens: paced (a WAKE would not be allowed to send anyway); else idle.
+      always: [{ guard: 'outOfTokens', target: 'paced' }, { target: 'idle' }],
     },
     paced: {
       description: 'ratePerMin sends went out in the last minute: wait for a token.',
@@ -257,7 +307,7 @@ export const notifierMachine = setup({
       on: { DRAIN: { actions: assign({ draining: true }) } },
       invoke: {
         src: 'deliverNext',
-        input: ({ context }) => ({ route: context.route, attempt: context.attempt, maxAttempts: context.cfg.maxAttempts, probe: true }),
+        input: ({ context }) => ({ route: context.route, attempt: context.attempt, maxAttempts: context.cfg.maxAttempts, probe: true, maxSends: 1 }),
         onDone: [
           { guard: 'draining', target: 'drained' },
           {

@@ -6,7 +6,10 @@
  * 1. held rows that came due (a burst, a digest topic, quiet hours) are folded into one digest;
  * 2. the oldest pending row is sent with the idempotency key `wtt-<row id>`;
  * 3. the outcome is recorded (attempt, adapter, chat message id); a row failed for good is copied to
- *    the fallback routes and announced once on the other routes.
+ *    the fallback routes and announced once on the other routes;
+ * 4. while sends succeed, the next pending row is sent the same way (2–3), up to `maxSends`, until
+ *    the route is empty or the runtime drains. Rows go out strictly one after another, each
+ *    recorded before the next is sent: a crash repeats at most the one send in flight.
  *
  * A send that went through but cannot be recorded (the disk is full) is kept in memory and only
  * recorded again, never sent again, until the write succeeds (the route retries with backoff); a
@@ -45,7 +48,9 @@ export type NotifierDrain = { type: 'NOTIFIER.DRAIN' };
 const shortHash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 10);
 
 /** Everything `deliverNext` does for one route, as a plain async function (tested through the hub). */
-export function makeDeliverNext(deps: NotifierDeps) {
+export function makeDeliverNext(deps: NotifierDeps): ((input: DeliverInput) => Promise<DeliverOutcome>) & { drain(): void } {
+  // Set at shutdown (NOTIFIER.DRAIN): a delivery in progress stops after the send in flight.
+  let draining = false;
   const all = [...deps.routes.primary, ...deps.routes.fallbacks];
   const byKey = new Map(all.map((r) => [r.key, r]));
   const adapters = new Map<string, ImAdapter>();
@@ -134,7 +139,7 @@ export function makeDeliverNext(deps: NotifierDeps) {
 
   /** Sends that went through whose sent-mark could not be written yet (row id → result). */
   const unrecorded = new Map<number, { adapter: string; messageId?: string | undefined }>();
-  const record = (row: OutboxEntry, res: { adapter: string; messageId?: string | undefined }): DeliverOutcome => {
+  const record = (row: OutboxEntry, res: { adapter: string; messageId?: string | undefined }): RowOutcome => {
     try {
       store.outbox.markSent(row.id, res.adapter, res.messageId);
     } catch (e) {
@@ -148,28 +153,45 @@ export function makeDeliverNext(deps: NotifierDeps) {
     return { kind: 'sent' };
   };
 
-  const deliverNext = async (input: DeliverInput): Promise<DeliverOutcome> => {
+  const wakeInMs = (route: Route) => {
+    const next = store.outbox.nextHeldAt(route.key);
+    return next === undefined ? undefined : Math.max(0, next - store.now());
+  };
+
+  /** Send rows while they go through; the first failure ends the delivery (with `sent` before it). */
+  const deliver = async (input: DeliverInput): Promise<DeliverOutcome> => {
     const route = byKey.get(input.route);
     if (!route) return { kind: 'misconfigured', error: `route ${input.route} is not configured` };
     const adapter = adapterOf(route);
     foldHeld(route, adapter);
-    const row = store.outbox.head(route.key);
-    if (!row) {
-      const next = store.outbox.nextHeldAt(route.key);
-      return { kind: 'empty', wakeInMs: next === undefined ? undefined : Math.max(0, next - Date.now()) };
+    const max = input.probe ? 1 : Math.max(1, Math.floor(input.maxSends ?? 1));
+    let sent = 0;
+    for (;;) {
+      const row = store.outbox.head(route.key);
+      if (!row) return sent === 0 ? { kind: 'empty', wakeInMs: wakeInMs(route) } : { kind: 'sent', count: sent, drained: true, wakeInMs: wakeInMs(route) };
+      // The machine's attempt count is for the row it last saw at the head; a later row is fresh.
+      const out = await deliverRow(route, adapter, row, { attempt: sent === 0 ? input.attempt : 0, maxAttempts: input.maxAttempts });
+      if (out.kind !== 'sent') return sent === 0 ? out : { ...out, sent };
+      sent++;
+      if (sent >= max || draining) return { kind: 'sent', count: sent };
     }
+  };
+
+  type RowOutcome = Exclude<DeliverOutcome, { kind: 'empty' }>;
+  type Attempt = { attempt: number; maxAttempts: number };
+  const deliverRow = async (route: Route, adapter: ImAdapter, row: OutboxEntry, at: Attempt): Promise<RowOutcome> => {
     const done = unrecorded.get(row.id);
     if (done) return record(row, done);
     let res;
     try {
       res = row.kind === 'status' ? await sendStatus(route, adapter, row) : await adapter.send({ route, text: row.text, idempotencyKey: `wtt-${row.id}` });
     } catch (e) {
-      return failedSend(route, adapter, row, input, e);
+      return failedSend(route, adapter, row, at, e);
     }
     return record(row, res);
   };
 
-  const failedSend = (route: Route, adapter: ImAdapter, row: OutboxEntry, input: DeliverInput, e: unknown): DeliverOutcome => {
+  const failedSend = (route: Route, adapter: ImAdapter, row: OutboxEntry, input: Attempt, e: unknown): RowOutcome => {
     try {
       return noteFailedSend(route, adapter, row, input, e);
     } catch (e2) {
@@ -180,7 +202,7 @@ export function makeDeliverNext(deps: NotifierDeps) {
     }
   };
 
-  const noteFailedSend = (route: Route, adapter: ImAdapter, row: OutboxEntry, input: DeliverInput, e: unknown): DeliverOutcome => {
+  const noteFailedSend = (route: Route, adapter: ImAdapter, row: OutboxEntry, input: Attempt, e: unknown): RowOutcome => {
     const error = clean(e instanceof Error ? e.message : String(e));
     const adapterName = isDeliveryError(e) ? e.adapter : adapter.name;
     if (isDeliveryError(e) && e.kind === 'config') {
@@ -206,7 +228,11 @@ export function makeDeliverNext(deps: NotifierDeps) {
     return { kind: 'retry', error, retryAfterMs: isDeliveryError(e) ? e.retryAfterMs : undefined };
   };
 
-  return deliverNext;
+  return Object.assign(deliver, {
+    drain() {
+      draining = true;
+    },
+  });
 }
 
 /** The notifier hub machine with its route actors wired to the store and the adapters. */
@@ -216,6 +242,7 @@ export function notifierLogic(deps: NotifierDeps) {
     actors: { deliverNext: fromPromise<DeliverOutcome, DeliverInput>(({ input }) => deliverNext(input)) },
     actions: { tellHub: sendParent((_, report: HubReport) => report) },
   });
+  const stopBatches = () => deliverNext.drain();
   const keys = [...new Set([...deps.routes.primary, ...deps.routes.fallbacks].map((r) => r.key))];
   return setup({
     types: { context: {} as NotifierHubContext, events: {} as OutboxWake | NotifierDrain | HubReport },
@@ -240,9 +267,12 @@ export function notifierLogic(deps: NotifierDeps) {
         }),
       },
       'NOTIFIER.DRAIN': {
-        actions: enqueueActions(({ enqueue, context }) => {
-          for (const k of context.routes) enqueue.sendTo(k, { type: 'DRAIN' });
-        }),
+        actions: [
+          stopBatches,
+          enqueueActions(({ enqueue, context }) => {
+            for (const k of context.routes) enqueue.sendTo(k, { type: 'DRAIN' });
+          }),
+        ],
       },
       'ROUTE.WAKE_OTHERS': {
         actions: enqueueActions(({ enqueue, context, event }) => {

@@ -98,6 +98,8 @@ export const OutboxEntry = z.object({
   updated_at: z.number(),
 });
 export type OutboxEntry = z.output<typeof OutboxEntry>;
+/** Built once: a zod schema costs far more to build than to run (it was rebuilt on every drain). */
+const OutboxEntries = z.array(OutboxEntry);
 
 export const Decision = z.object({
   message_id: z.string(),
@@ -117,6 +119,7 @@ export const DeliveryAttempt = z.object({
   adapter: z.string(),
 });
 export type DeliveryAttempt = z.output<typeof DeliveryAttempt>;
+const DeliveryAttempts = z.array(DeliveryAttempt);
 
 export interface NewDelivery {
   key: string;
@@ -147,6 +150,16 @@ const COLS = 'id, message_id, topic_id, route, kind, text, state, hold_reason, a
 /** Finished rows and decisions are kept this long for `@wtt trace`. */
 export const OUTBOX_KEEP_MS = 7 * 24 * 60 * 60 * 1000;
 
+/**
+ * How much a commit is worth waiting for (the store's durability classes, src/runtime/store.ts):
+ * `durable` waits for the disk (`synchronous = FULL`); `relaxed` does not (`NORMAL`: the WAL keeps
+ * it across a process crash or SIGKILL; only an OS crash or power loss can lose it).
+ */
+export type Durability = 'durable' | 'relaxed';
+
+/** Runs `fn` in one transaction of that durability (inside an open one: as part of it). */
+export type Transact = <T>(fn: () => T, durability?: Durability) => T;
+
 export class OutboxTable {
   private readonly ins;
   private readonly one;
@@ -163,6 +176,7 @@ export class OutboxTable {
   constructor(
     private readonly db: Db,
     private readonly now: () => number,
+    private readonly tx: Transact,
   ) {
     this.ins = db.prepare(
       `INSERT OR IGNORE INTO outbox (idempotency_key, route, kind, message_id, topic_id, text, urgent, state, hold_reason, next_at, task_id, buttons, created_at, updated_at)
@@ -225,7 +239,7 @@ export class OutboxTable {
   }
 
   heldDue(route: string, at: number = this.now()): OutboxEntry[] {
-    return z.array(OutboxEntry).parse(this.dueHeld.all(route, at));
+    return OutboxEntries.parse(this.dueHeld.all(route, at));
   }
 
   /** The release time already set for a held group (route, topic, reason), so one burst becomes one digest. */
@@ -246,7 +260,7 @@ export class OutboxTable {
 
   /** Fold held rows into one new digest row (or several parts), in one transaction. */
   foldIntoDigest(ids: readonly number[], parts: readonly NewDelivery[]): number[] {
-    return this.db.transaction(() => {
+    return this.tx(() => {
       const created: number[] = [];
       for (const p of parts) {
         const id = this.insert(p);
@@ -256,43 +270,30 @@ export class OutboxTable {
       const st = this.db.prepare(`UPDATE outbox SET state = 'digested', digest_id = ?, updated_at = ? WHERE id = ? AND state = 'held'`);
       for (const id of ids) st.run(first, this.now(), id);
       return created;
-    })();
-  }
-
-  /**
-   * A send went through. Committed without waiting for the disk (`synchronous = NORMAL` for this one
-   * commit; the WAL keeps it across a process crash or SIGKILL, so nothing is sent twice then). Only
-   * an OS crash or power loss can lose the last sent-marks, and then those sends repeat: the price of
-   * not spending an fsync per chat message (measured: most of the daemon's time per delivery).
-   */
-  markSent(id: number, adapter: string, chatMessageId: string | undefined): void {
-    const at = this.now();
-    this.relaxed(() => {
-      this.sent.run(adapter, chatMessageId ?? null, at, id);
-      this.attempt.run(id, at, 1, null, chatMessageId ?? null, adapter);
     });
   }
 
-  private relaxed(fn: () => void): void {
-    if (this.db.inTransaction) {
-      fn();
-      return;
-    }
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      this.db.transaction(fn)();
-    } finally {
-      this.db.pragma('synchronous = FULL');
-    }
+  /**
+   * A send went through. A `relaxed` commit: it does not wait for the disk; the WAL keeps it across
+   * a process crash or SIGKILL, so nothing is sent twice then. Only an OS crash or power loss can
+   * lose the last sent-marks, and then those sends repeat: the price of not spending an fsync per
+   * chat message (measured: most of the daemon's time per delivery).
+   */
+  markSent(id: number, adapter: string, chatMessageId: string | undefined): void {
+    const at = this.now();
+    this.tx(() => {
+      this.sent.run(adapter, chatMessageId ?? null, at, id);
+      this.attempt.run(id, at, 1, null, chatMessageId ?? null, adapter);
+    }, 'relaxed');
   }
 
   /** A failed attempt; `final` marks the row failed for good. */
   markAttemptFailed(id: number, adapter: string, error: string, final: boolean): void {
     const at = this.now();
-    this.db.transaction(() => {
+    this.tx(() => {
       (final ? this.failedSt : this.retrySt).run(adapter, error, at, id);
       this.attempt.run(id, at, 0, error, null, adapter);
-    })();
+    });
   }
 
   list(opts: { state?: DeliveryState | undefined; limit?: number | undefined } = {}): OutboxEntry[] {
@@ -300,7 +301,7 @@ export class OutboxTable {
     const rows = opts.state
       ? this.db.prepare(`SELECT ${COLS} FROM outbox WHERE state = ? ORDER BY id DESC LIMIT ?`).all(opts.state, limit)
       : this.db.prepare(`SELECT ${COLS} FROM outbox WHERE state IN ('pending', 'held', 'failed') ORDER BY id DESC LIMIT ?`).all(limit);
-    return z.array(OutboxEntry).parse(rows);
+    return OutboxEntries.parse(rows);
   }
 
   /** A failed (or dropped) row goes back to pending with its attempts reset. */
@@ -317,12 +318,12 @@ export class OutboxTable {
 
   trace(messageId: string): Trace {
     const d = this.db.prepare('SELECT message_id, topic_id, delivered, reason, at FROM decisions WHERE message_id = ?').get(messageId);
-    const own = z.array(OutboxEntry).parse(this.db.prepare(`SELECT ${COLS} FROM outbox WHERE message_id = ? ORDER BY id`).all(messageId));
+    const own = OutboxEntries.parse(this.db.prepare(`SELECT ${COLS} FROM outbox WHERE message_id = ? ORDER BY id`).all(messageId));
     const digestIds = [...new Set(own.map((r) => r.digest_id).filter((x): x is number => x !== null))];
     const digests = digestIds.map((id) => this.get(id)).filter((r): r is OutboxEntry => r !== undefined);
     const deliveries = [...own, ...digests];
     const attempts = deliveries.flatMap((r) =>
-      z.array(DeliveryAttempt).parse(this.db.prepare('SELECT delivery_id, at, ok, error, chat_message_id, adapter FROM attempts WHERE delivery_id = ? ORDER BY id').all(r.id)),
+      DeliveryAttempts.parse(this.db.prepare('SELECT delivery_id, at, ok, error, chat_message_id, adapter FROM attempts WHERE delivery_id = ? ORDER BY id').all(r.id)),
     );
     return { decision: d === undefined ? undefined : Decision.parse(d), deliveries, attempts };
   }
@@ -382,11 +383,11 @@ export class OutboxTable {
   /** Forget finished rows, their attempts and decisions older than the trace window. */
   prune(keepMs: number = OUTBOX_KEEP_MS): number {
     const before = this.now() - keepMs;
-    return this.db.transaction(() => {
+    return this.tx(() => {
       this.db.prepare(`DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM outbox WHERE state IN ('sent', 'dropped', 'digested') AND updated_at < ?)`).run(before);
       const n = this.db.prepare(`DELETE FROM outbox WHERE state IN ('sent', 'dropped', 'digested') AND updated_at < ?`).run(before).changes;
       this.db.prepare('DELETE FROM decisions WHERE at < ?').run(before);
       return n;
-    })();
+    });
   }
 }

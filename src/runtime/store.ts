@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { WttError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { TopicNotifyMode } from './notify-policy.js';
-import { OUTBOX_ADDED_COLUMNS, OUTBOX_DDL, OutboxTable, type DeliveryState, type OutboxCounts, type OutboxEntry, type Trace } from './outbox.js';
+import { OUTBOX_ADDED_COLUMNS, OUTBOX_DDL, OutboxTable, type DeliveryState, type Durability, type OutboxCounts, type OutboxEntry, type Trace } from './outbox.js';
 import { StorageHealth } from './storage-health.js';
 
 export const STATE_FILE = 'state.sqlite';
@@ -114,7 +114,8 @@ const RUN_CLEAN_KEY = 'run.clean_stop';
 export class StateStore {
   readonly path: string;
   private readonly db: Db;
-  private readonly now: () => number;
+  /** The store's one clock (ms): what it stamps rows with and compares `next_at` against. */
+  readonly now: () => number;
   private readonly windowMs: number;
   private readonly minIds: number;
   private insertsSincePrune = 0;
@@ -124,6 +125,11 @@ export class StateStore {
   readonly health: StorageHealth;
   /** Routes a notice goes to when none is named (the primary routes; set by the runtime). */
   private noticeRoutes: readonly string[] = ['console:stdout'];
+  /**
+   * Built once (a per-call `db.transaction(fn)` and `db.pragma()` cost more than the one-row
+   * statements they wrap): one runner for every transaction, and the two durability switches.
+   */
+  private readonly tx: { run: (fn: () => unknown) => unknown; relaxed: Statement<[]>; durable: Statement<[]> };
   private readonly st: {
     getCursor: Statement<[string]>;
     setCursor: Statement<[string, string, number | null, string | null, number]>;
@@ -141,7 +147,12 @@ export class StateStore {
     // The dedupe window is a guarantee (issue 4): it can be widened, never narrowed.
     this.windowMs = Math.max(opts.seenWindowMs ?? 0, SEEN_DEFAULTS.windowMs);
     this.minIds = Math.max(Math.floor(opts.seenMinIds ?? 0), SEEN_DEFAULTS.minIds);
-    this.outbox = new OutboxTable(db, this.now);
+    this.tx = {
+      run: db.transaction((fn: () => unknown) => fn()),
+      relaxed: db.prepare('PRAGMA synchronous = NORMAL'),
+      durable: db.prepare('PRAGMA synchronous = FULL'),
+    };
+    this.outbox = new OutboxTable(db, this.now, (fn, durability) => this.transaction(fn, durability));
     this.health = new StorageHealth(path, opts.log, this.now);
     this.st = {
       getCursor: db.prepare('SELECT topic_id, message_id, seq, created_at FROM cursors WHERE topic_id = ?'),
@@ -251,14 +262,14 @@ export class StateStore {
    * had already been recorded (nothing changed).
    */
   markHandled(m: { id: string; topic_id: string; seq?: number | null | undefined; created_at?: string | null | undefined }): boolean {
-    const fresh = this.db.transaction(() => {
+    const fresh = this.transaction(() => {
       const r = this.st.addSeen.run(m.id, m.topic_id, this.now());
       if (r.changes === 0) return false;
       this.setCursor({ topic_id: m.topic_id, message_id: m.id, seq: m.seq ?? null, created_at: m.created_at ?? null });
       const wm = this.getKv('watermark');
       if (m.created_at && (!wm || Date.parse(m.created_at) > Date.parse(wm))) this.setKv('watermark', m.created_at);
       return true;
-    })();
+    });
     if (fresh && ++this.insertsSincePrune >= SEEN_DEFAULTS.pruneEvery) this.pruneSeen();
     return fresh;
   }
@@ -380,9 +391,23 @@ export class StateStore {
   }
 
   // ── transactions ───────────────────────────────────────────────────────────────────────
-  /** Run `fn` in one SQLite transaction (nested calls become savepoints). */
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+  /**
+   * Run `fn` in one SQLite transaction. Inside an open one, `fn` simply runs as part of it (no
+   * savepoint: a throw rolls back the whole outer transaction, which is what every caller wants).
+   * Durability classes: `durable` (the default) returns after the commit is on disk
+   * (`synchronous = FULL`, one fsync); `relaxed` returns once it is in the WAL (`NORMAL`): it
+   * survives a crash or SIGKILL of this process, not an OS crash or power loss. A relaxed part of a
+   * durable transaction is durable.
+   */
+  transaction<T>(fn: () => T, durability: Durability = 'durable'): T {
+    if (this.db.inTransaction) return fn();
+    if (durability === 'durable') return this.tx.run(fn) as T;
+    this.tx.relaxed.run();
+    try {
+      return this.tx.run(fn) as T;
+    } finally {
+      this.tx.durable.run();
+    }
   }
 
   // ── outbox (see outbox.ts) ─────────────────────────────────────────────────────────────

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock, createActor, fromPromise } from 'xstate';
-import { notifierMachine, type DeliverInput, type DeliverOutcome, type HubReport, type NotifierTuning } from '../../machines/notifier.machine.js';
+import { SEND_BATCH_MAX, notifierMachine, type DeliverInput, type DeliverOutcome, type HubReport, type NotifierTuning } from '../../machines/notifier.machine.js';
 
 /** A route actor whose deliveries answer from a script; every call is recorded with the clock's time. */
 function harness(script: DeliverOutcome[], tuning: NotifierTuning = {}, random = () => 0.5) {
@@ -184,6 +184,57 @@ describe('notifier route machine (simulated clock)', () => {
     expect(h.calls.map((c) => c.at)).toEqual([0, 0, 60_000, 60_000]);
     await h.advance(60_000);
     expect(h.calls.map((c) => c.at)).toEqual([0, 0, 60_000, 60_000, 120_000, 120_000]);
+  });
+
+  it('a delivery that sent several rows and left the route empty goes idle without asking again', async () => {
+    const h = harness([{ kind: 'sent', count: 3, drained: true }], { ratePerMin: 0 });
+    await h.settle();
+    expect(h.calls).toHaveLength(1);
+    expect(h.calls[0]?.maxSends).toBe(SEND_BATCH_MAX);
+    expect(state(h.actor)).toBe('idle');
+    h.actor.send({ type: 'WAKE' });
+    await h.settle();
+    expect(h.calls).toHaveLength(2);
+  });
+
+  it('offers a delivery only the tokens left, and spends one per row sent', async () => {
+    const h = harness([{ kind: 'sent', count: 3 }, { kind: 'sent', count: 2, drained: true }, { kind: 'sent', drained: true }], { ratePerMin: 5 });
+    await h.settle();
+    expect(h.calls.map((c) => c.maxSends)).toEqual([5, 2]);
+    expect(state(h.actor)).toBe('paced');
+    await h.advance(60_000);
+    await h.settle();
+    // The tokens come back one event at a time: the first starts a delivery of one row.
+    expect(h.calls.map((c) => [c.at, c.maxSends])).toEqual([[0, 5], [0, 2], [60_000, 1]]);
+    expect(state(h.actor)).toBe('idle');
+  });
+
+  it('after rows sent before a failure, the failed row starts at attempt 1 and a new run of failures', async () => {
+    const h = harness(
+      [{ kind: 'retry', error: 'e' }, { kind: 'retry', error: 'e' }, { kind: 'retry', error: 'e', sent: 2 }, { kind: 'sent', drained: true }],
+      { retryBaseMs: 100, retryCapMs: 100, circuitAfter: 3 },
+      () => 1,
+    );
+    await h.settle();
+    await h.advance(100);
+    await h.advance(100);
+    // Two failures in a row, then a delivery that sent 2 rows before failing: no circuit, attempt 1.
+    expect(state(h.actor)).toBe('retrying');
+    expect(h.actor.getSnapshot().context).toMatchObject({ attempt: 1, failuresInRow: 1 });
+    await h.advance(100);
+    expect(h.calls.map((c) => c.attempt)).toEqual([0, 1, 2, 1]);
+    expect(state(h.actor)).toBe('idle');
+  });
+
+  it('a probe sends one row only', async () => {
+    const fail: DeliverOutcome = { kind: 'retry', error: 'gateway unreachable' };
+    const h = harness([fail, fail, { kind: 'sent' }, { kind: 'sent', drained: true }], { retryBaseMs: 100, retryCapMs: 100, circuitAfter: 2, circuitBaseMs: 1_000, ratePerMin: 0 }, () => 1);
+    await h.settle();
+    await h.advance(100);
+    expect(state(h.actor)).toBe('circuitOpen');
+    await h.advance(1_000);
+    expect(h.calls.map((c) => [c.probe, c.maxSends])).toEqual([[false, SEND_BATCH_MAX], [false, SEND_BATCH_MAX], [true, 1], [false, SEND_BATCH_MAX]]);
+    expect(state(h.actor)).toBe('idle');
   });
 
   it('wakes by itself when a held row (a digest) comes due', async () => {
