@@ -21,6 +21,12 @@ export const CATCHUP_DEFAULTS = Object.freeze({
   pageLimit: 100,
   /** Pages per topic (and poll rounds) per catch-up; the rest comes with the next one. */
   maxPages: 100,
+  /**
+   * Topics caught up at once. Each topic's pages stay in order; topics are independent. A daemon
+   * that runs many tasks is a member of a topic per task: 1,000 of them one after another took
+   * ~1.3 s of round trips here.
+   */
+  topicsInFlight: 8,
 });
 
 export interface PollDeps {
@@ -157,7 +163,7 @@ export async function catchUp(deps: CatchUpDeps): Promise<CatchUpReport> {
   }
   report.topics = topics.length;
 
-  for (const t of topics) {
+  const one = async (t: { id: string }): Promise<void> => {
     signal?.throwIfAborted();
     try {
       const cursor = store.cursor(t.id);
@@ -167,12 +173,12 @@ export async function catchUp(deps: CatchUpDeps): Promise<CatchUpReport> {
           signal?.throwIfAborted();
           if (newest) intake.skip(newest);
           report.started++;
-          continue;
+          return;
         }
         const wm = store.getKv('watermark');
         const wmMs = wm ? Date.parse(wm) : NaN;
         hand(await pageBack(t.id, (m) => !Number.isNaN(wmMs) && m.created_at !== undefined && Date.parse(m.created_at) <= wmMs));
-        continue;
+        return;
       }
       const olderThanCursor = (m: Message) =>
         m.id === cursor.message_id ||
@@ -200,18 +206,34 @@ export async function catchUp(deps: CatchUpDeps): Promise<CatchUpReport> {
           if ((raws.length < limit && !truncated) || !last) break;
           after = last.id;
         }
-        if (!fellBack) continue;
+        if (!fellBack) return;
         log?.warn({ topic_id: t.id }, 'history cursor unknown to the server; paging back instead');
       }
       hand(await pageBack(t.id, olderThanCursor));
     } catch (e) {
       if (isWttError(e, 'WTT_ERR_NOT_FOUND') || isWttError(e, 'WTT_ERR_AUTH_REJECTED')) {
         log?.warn({ topic_id: t.id, err: (e as Error).message }, 'topic history unavailable; skipped');
-        continue;
+        return;
       }
       throw e;
     }
-  }
+  };
+
+  // A few topics at a time; the first failure stops taking new ones and fails the catch-up.
+  let next = 0;
+  let failure: { e: unknown } | undefined;
+  const worker = async () => {
+    while (next < topics.length && !failure) {
+      const t = topics[next++] as { id: string };
+      try {
+        await one(t);
+      } catch (e) {
+        failure ??= { e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CATCHUP_DEFAULTS.topicsInFlight, topics.length) }, worker));
+  if (failure) throw failure.e;
 
   report.delivered += await drainPoll({ api, intake, log, signal, pageLimit: limit, skipAll: !initialized });
   signal?.throwIfAborted();

@@ -71,6 +71,32 @@ describe('Link against the hub', () => {
     expect(second.got).toHaveLength(251);
   });
 
+  it('catches up 20 topics at once with every missed message once and each topic in its order', async () => {
+    const h = await hub();
+    const a = await registerAgent(h.url, 'alice');
+    const b = await registerAgent(h.url, 'bob');
+    const topics = [];
+    for (let i = 0; i < 20; i++) {
+      const t = await api(h, b).createTopic({ name: `t${i}` });
+      await api(h, a).joinTopic(t.id);
+      topics.push(t.id);
+    }
+    const dir = stateDir();
+    const first = startLink(linkConfig(h, a, dir));
+    await first.link.waitForStatus((s) => s.state === 'live', 10_000);
+    await first.link.stop();
+
+    const missed = new Map<string, string[]>(topics.map((t) => [t, []]));
+    for (let n = 0; n < 15; n++) {
+      for (const t of topics) missed.get(t)?.push((await api(h, b).publish({ topic_id: t, content: `${t} #${n}` })).id);
+    }
+    const second = startLink(linkConfig(h, a, dir));
+    await second.link.waitForStatus((s) => s.state === 'live', 10_000);
+    await until(() => second.got.length >= 300, 10_000, 'the missed messages of 20 topics');
+    expect(second.got).toHaveLength(300);
+    for (const t of topics) expect(second.got.filter((m) => m.topic_id === t).map((m) => m.id)).toEqual(missed.get(t));
+  });
+
   it('delivers messages by REST poll when the socket cannot connect', async () => {
     const h = await hub();
     const a = await registerAgent(h.url, 'alice');
