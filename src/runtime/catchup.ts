@@ -27,6 +27,13 @@ export const CATCHUP_DEFAULTS = Object.freeze({
    * ~1.3 s of round trips here.
    */
   topicsInFlight: 8,
+  /**
+   * The most topics one `/topics/subscribed` answer lists (the server's cap). A full answer may
+   * leave topics out (a daemon that runs a task a second passes 1,000 task topics in 17 minutes, and
+   * the newest joined come first): the topics this state file holds a cursor for are then caught up
+   * as well, so a topic joined long ago is not skipped.
+   */
+  topicsLimit: 1000,
 });
 
 export interface PollDeps {
@@ -43,6 +50,8 @@ export interface CatchUpDeps extends Omit<PollDeps, 'skipAll'> {
   store: StateStore;
   /** The server's features (from `/health`, see `serverFeatures`); fetched once per link, not per catch-up. */
   features: readonly string[];
+  /** Topics asked of `/topics/subscribed` (default `CATCHUP_DEFAULTS.topicsLimit`). */
+  topicsLimit?: number | undefined;
 }
 
 export interface CatchUpReport {
@@ -124,6 +133,7 @@ export async function catchUp(deps: CatchUpDeps): Promise<CatchUpReport> {
   const { api, intake, store, log, signal } = deps;
   const limit = deps.pageLimit ?? CATCHUP_DEFAULTS.pageLimit;
   const { maxPages } = CATCHUP_DEFAULTS;
+  const topicsLimit = deps.topicsLimit ?? CATCHUP_DEFAULTS.topicsLimit;
   const hasAfter = deps.features.includes('history_after');
   const initialized = isInitialized(store);
   const report: CatchUpReport = { delivered: 0, topics: 0, started: 0 };
@@ -156,10 +166,17 @@ export async function catchUp(deps: CatchUpDeps): Promise<CatchUpReport> {
 
   let topics: Array<{ id: string }>;
   try {
-    topics = await api.subscribedTopics({ limit: 1000 }, c);
+    topics = await api.subscribedTopics({ limit: topicsLimit }, c);
   } catch (e) {
     if (isWttError(e, 'WTT_ERR_NOT_FOUND')) topics = [];
     else throw e;
+  }
+  if (topics.length >= topicsLimit) {
+    // The list may be cut: add every topic this state file has followed before.
+    const listed = new Set(topics.map((t) => t.id));
+    const known = store.cursors().filter((k) => !listed.has(k.topic_id));
+    if (known.length > 0) log?.info({ listed: topics.length, added: known.length }, 'subscribed topics list is full; catching up known topics too');
+    topics = [...topics, ...known.map((k) => ({ id: k.topic_id }))];
   }
   report.topics = topics.length;
 

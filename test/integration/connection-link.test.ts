@@ -136,6 +136,28 @@ describe('Link against the hub', () => {
     expect(again.delivered).toBe(0);
   });
 
+  it('catches up a topic joined long ago when the subscribed list is full of newer topics', async () => {
+    const h = await hub();
+    const a = await registerAgent(h.url, 'alice');
+    const old = await api(h, a).createTopic({ name: 'old' });
+    const seen = await api(h, a).publish({ topic_id: old.id, content: 'seen' });
+    // Newer topics fill the list (newest joined first): with a limit of 3, `old` is not listed.
+    for (let i = 0; i < 3; i++) await api(h, a).createTopic({ name: `task ${i}` });
+    const listed = await api(h, a).subscribedTopics({ limit: 3 });
+    expect(listed.map((t) => t.id)).not.toContain(old.id);
+    const store = StateStore.open({ stateDir: stateDir() });
+    onCleanup(() => store.close());
+    store.setKv('catchup_initialized', '1');
+    store.markHandled(seen);
+    const missed = [];
+    for (let i = 0; i < 4; i++) missed.push((await api(h, a).publish({ topic_id: old.id, content: `missed ${i}` })).id);
+    const got: string[] = [];
+    const intake = new Intake({ store, onMessage: (m) => got.push(m.id) });
+    const r = await catchUp({ api: api(h, a), intake, store, features: ['history_after'], topicsLimit: 3 });
+    expect(got).toEqual(missed);
+    expect(r.topics).toBe(4);
+  });
+
   it('catches up everything in one run when the hub cuts its history pages at the response size cap', async () => {
     // ~1.5 KB messages against a 4 KiB cap: a page asked for 5 comes back with 2 and X-WTT-Truncated.
     const { startHub } = await import('../helpers/hub.js');
